@@ -1,0 +1,24 @@
+from config.errors import BadRequestError, DomainError, NotFoundError, UnauthorizedError
+
+
+class UnknownApplicationError(BadRequestError):
+    message = "Unknown game_id"
+
+
+class AuthCodeInvalidError(UnauthorizedError):
+    """Parsec: 401 for an auth code that is unknown, denied, expired or already redeemed."""
+
+    message = "The auth code is invalid or has been denied"
+
+
+class DeviceCodeNotFoundError(NotFoundError):
+    message = "That code is not valid. Check it and try again."
+
+
+class DeviceCodeNotPendingError(DomainError):
+    status, code = 409, "CONFLICT"
+    message = "That code has already been used, denied or has expired."
+
+
+class ApiSessionNotFoundError(NotFoundError):
+    message = "No such session"

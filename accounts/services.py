@@ -1,0 +1,196 @@
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.exceptions import (
+    AuthCodeInvalidError,
+    DeviceCodeNotPendingError,
+    UnknownApplicationError,
+)
+from accounts.models import ApiSession, Application, DeviceCode, User, random_code
+from config.errors import RateLimitedError
+
+logger = logging.getLogger(__name__)
+
+# A client that sleeps exactly `interval` between polls must never be told it is too fast.
+POLL_GRACE = timedelta(milliseconds=500)
+
+
+def api_session_create(
+    *,
+    user: User,
+    application: Application | None = None,
+    label: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+    ttl: int | None = None,
+) -> tuple[ApiSession, str]:
+    """A new bearer session for `user`; returns it with the token, which is not stored."""
+    token = tokens.new_session_token()
+    now = timezone.now()
+    session = ApiSession.objects.create(
+        user=user,
+        key_digest=tokens.digest(token),
+        application=application,
+        label=label[:100],
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl or settings.API_SESSION_TTL),
+        ip=ip or None,
+        user_agent=user_agent[:300],
+    )
+    return session, token
+
+
+def api_session_authenticate(*, token: str) -> ApiSession | None:
+    """The live session a bearer token names (recording its use), or None."""
+    if not token or len(token) > 256:
+        return None
+    now = timezone.now()
+    session = (
+        ApiSession.objects.select_related("user", "application")
+        .filter(key_digest=tokens.digest(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if session is None or not session.user.is_active:
+        return None
+    if session.last_used_at is None or now - session.last_used_at > timedelta(seconds=60):
+        ApiSession.objects.filter(pk=session.pk).update(last_used_at=now)
+        session.last_used_at = now
+    return session
+
+
+def api_session_revoke(*, session: ApiSession) -> None:
+    ApiSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_sessions_revoke_all(*, user: User) -> int:
+    return ApiSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def device_code_create(
+    *, game_id: str, ip: str | None, user_agent: str = ""
+) -> tuple[DeviceCode, str]:
+    """Parsec `POST /auth/codes`: a code for `game_id`; returns it with the polling secret."""
+    application = Application.objects.filter(game_id=game_id, is_active=True).first()
+    if application is None:
+        raise UnknownApplicationError()
+    secret = tokens.new_device_secret()
+    now = timezone.now()
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                code = DeviceCode.objects.create(
+                    application=application,
+                    user_code=random_code(8),
+                    device_digest=tokens.digest(secret),
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=settings.DEVICE_CODE_TTL),
+                    interval=settings.DEVICE_CODE_INTERVAL,
+                    request_ip=ip or None,
+                    request_user_agent=user_agent[:300],
+                )
+            return code, secret
+        except IntegrityError:  # a user code already issued: draw another
+            continue
+    raise RuntimeError("could not allocate a unique user code")
+
+
+@dataclass(frozen=True)
+class PollResult:
+    code: DeviceCode
+    session: ApiSession | None = None
+    token: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.session is None
+
+
+def device_code_poll(*, secret: str) -> PollResult:
+    """Parsec `POST /auth/sessions`: pending, or the session the approval created (exactly once).
+
+    Polling sooner than `interval` after the previous poll raises RateLimitedError (429).
+    """
+    now = timezone.now()
+    code = (
+        DeviceCode.objects.select_related("application", "user")
+        .filter(device_digest=tokens.digest(secret))
+        .first()
+    )
+    if code is None:
+        raise AuthCodeInvalidError("Unknown auth code")
+    if code.status == DeviceCode.Status.DENIED:
+        raise AuthCodeInvalidError("The auth code was denied")
+    if code.status == DeviceCode.Status.REDEEMED:
+        raise AuthCodeInvalidError("The auth code has already been redeemed")
+    if code.expires_at <= now:
+        raise AuthCodeInvalidError("The auth code has expired")
+
+    # One conditional UPDATE decides whether this poll is on time, whichever process serves it.
+    earliest = now - timedelta(seconds=code.interval) + POLL_GRACE
+    on_time = (
+        DeviceCode.objects.filter(pk=code.pk)
+        .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lte=earliest))
+        .update(last_polled_at=now)
+    )
+    if not on_time:
+        wait = code.interval
+        if code.last_polled_at is not None:
+            wait = code.interval - (now - code.last_polled_at).total_seconds()
+        raise RateLimitedError(
+            f"Polling too fast: wait {code.interval} seconds between polls",
+            retry_after=max(1, wait),
+        )
+    if code.status == DeviceCode.Status.PENDING:
+        return PollResult(code=code)
+    return _device_code_redeem(code=code)
+
+
+@transaction.atomic
+def _device_code_redeem(*, code: DeviceCode) -> PollResult:
+    redeemed = DeviceCode.objects.filter(pk=code.pk, status=DeviceCode.Status.APPROVED).update(
+        status=DeviceCode.Status.REDEEMED
+    )
+    if not redeemed:
+        raise AuthCodeInvalidError("The auth code has already been redeemed")
+    session, token = api_session_create(
+        user=code.user,
+        application=code.application,
+        label=code.application.name,
+        ip=code.request_ip,
+        user_agent=code.request_user_agent,
+    )
+    DeviceCode.objects.filter(pk=code.pk).update(session=session)
+    logger.info("device login redeemed app=%s user=%s", code.application.game_id, code.user_id)
+    return PollResult(code=code, session=session, token=token)
+
+
+def _device_code_decide(*, code: DeviceCode, user: User, status: str) -> DeviceCode:
+    now = timezone.now()
+    # Bound to this one code, and only while it is pending and live.
+    decided = DeviceCode.objects.filter(
+        pk=code.pk, status=DeviceCode.Status.PENDING, expires_at__gt=now
+    ).update(status=status, user=user, decided_at=now)
+    if not decided:
+        raise DeviceCodeNotPendingError()
+    code.refresh_from_db()
+    return code
+
+
+def device_code_approve(*, code: DeviceCode, user: User) -> DeviceCode:
+    return _device_code_decide(code=code, user=user, status=DeviceCode.Status.APPROVED)
+
+
+def device_code_deny(*, code: DeviceCode, user: User) -> DeviceCode:
+    return _device_code_decide(code=code, user=user, status=DeviceCode.Status.DENIED)

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.urls import oauth_urlpatterns
+from config import views
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    *oauth_urlpatterns,
+    path("accounts/", include("allauth.account.urls")),
+    path("accounts/social/", include("allauth.socialaccount.urls")),
+    path("", include("accounts.urls")),
+    path("", include("invites.urls")),
+    path("bingo/", include("bingo.urls")),
+    path("watchparty/", include("watchparty.urls")),
+    path("terminals/", include("terminals.urls")),
+    path("avalon/", include("avalonbot.urls")),
+]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

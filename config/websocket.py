@@ -1,0 +1,154 @@
+"""WebSocket plumbing: who is connecting, from which page, and a consumer base that never 500s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+
+from config.errors import BadRequestError, DomainError, PayloadTooLargeError
+from config.net import scope_client_ip
+from config.parsers import loads
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _origin_tuple(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def origin_allowed(scope: dict) -> bool:
+    """Compare the Origin's scheme, host and port with the socket's own origin and the allowed list.
+
+    A request without Origin did not come from a browser page, so no page can ride on the
+    user's cookies through it: it is allowed, and authenticates like any API client.
+    """
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return True
+    theirs = _origin_tuple(origin)
+    if theirs is None:
+        return False
+    host = _header(scope, b"host")
+    if host:
+        scheme = scope.get("scheme", "ws")
+        client = (scope.get("client") or ("", 0))[0]
+        if client in settings.TRUSTED_PROXIES:
+            scheme = _header(scope, b"x-forwarded-proto") or scheme
+        if theirs == _origin_tuple(f"{scheme}://{host}"):
+            return True
+    return any(theirs == _origin_tuple(allowed) for allowed in settings.WEBSOCKET_ALLOWED_ORIGINS)
+
+
+class OriginValidator:
+    """Refuse the handshake (403) when the Origin is neither same-origin nor allowed."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        if scope["type"] == "websocket" and not origin_allowed(scope):
+            logger.info("websocket refused: origin %s", _header(scope, b"origin"))
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.application(scope, receive, send)
+
+
+def scope_bearer_token(scope: dict) -> str | None:
+    """`?token=` in the query string, else `Authorization: Bearer`."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("token"):
+        return query["token"][0]
+    header = _header(scope, b"authorization") or ""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+@database_sync_to_async
+def _session_for(token: str):  # type: ignore[no-untyped-def]
+    from accounts.services import api_session_authenticate
+
+    return api_session_authenticate(token=token)
+
+
+class TokenAuthMiddleware:
+    """After the cookie session: an API session token (`?token=` / Bearer) also names the user.
+
+    Tokens that are not API sessions (WatchParty's room JWTs) are left for the consumer.
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        scope["client_ip"] = scope_client_ip(scope)
+        scope["api_session"] = None
+        user = scope.get("user")  # resolved by Channels' AuthMiddleware from the session cookie
+        token = scope_bearer_token(scope)
+        if token and not (user is not None and user.is_authenticated):
+            session = await _session_for(token)
+            if session is not None:
+                scope["user"] = session.user
+                scope["api_session"] = session
+        return await self.application(scope, receive, send)
+
+
+def LobbyAuthMiddlewareStack(application: Any) -> Any:
+    return AuthMiddlewareStack(TokenAuthMiddleware(application))
+
+
+class JsonConsumer(AsyncJsonWebsocketConsumer):
+    """Parses frames safely and turns a `DomainError` into the app's socket error message.
+
+    Subclasses implement `receive_json` and may override `error_message` for their spec.
+    Frames that are binary, too large, or not JSON become errors; the socket stays open.
+    """
+
+    max_frame_bytes = 64 * 1024
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None:
+                raise BadRequestError("Binary frames are not supported", code="INVALID_MESSAGE")
+            if len(text_data) > self.max_frame_bytes or (
+                len(text_data.encode("utf-8", "surrogatepass")) > self.max_frame_bytes
+            ):
+                raise PayloadTooLargeError(
+                    f"Message larger than {self.max_frame_bytes} bytes", code="INVALID_MESSAGE"
+                )
+            try:
+                content = loads(text_data)
+            except ValueError as exc:
+                raise BadRequestError(f"Malformed JSON: {exc}", code="INVALID_MESSAGE") from exc
+            await self.receive_json(content)
+        except DomainError as exc:
+            await self.send_error(exc)
+
+    async def send_error(self, exc: DomainError) -> None:
+        await self.send_json(self.error_message(exc))
+
+    def error_message(self, exc: DomainError) -> dict[str, Any]:
+        return {"type": "error", "code": exc.code, "message": exc.message}
