@@ -19,9 +19,10 @@ run: setup
 	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 # The suite gets its own data directory, so it never touches the one `make run` serves.
+TEST_DATA_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed
-	rm -rf $(CURDIR)/var/test
-	LOBBY_DATA_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
+	rm -rf $(TEST_DATA_DIR)
+	LOBBY_DATA_DIR=$(TEST_DATA_DIR) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run.py
