@@ -298,3 +298,10 @@ LOGGING = {
 
 # Callables (dotted paths) `manage.py lobby_setup` runs after migrating, e.g. key generation.
 LOBBY_SETUP_HOOKS: list[str] = []
+
+# --- watchparty
+WATCHPARTY_BCRYPT_ROUNDS = env.int("WATCHPARTY_BCRYPT_ROUNDS", default=12)
+WATCHPARTY_TOKEN_TTL = env.int("WATCHPARTY_TOKEN_TTL", default=3600)
+WATCHPARTY_SESSION_TTL = env.int("WATCHPARTY_SESSION_TTL", default=24 * 3600)
+WATCHPARTY_MAX_PARTICIPANTS = env.int("WATCHPARTY_MAX_PARTICIPANTS", default=10)
+WATCHPARTY_RECONNECT_GRACE = env.float("WATCHPARTY_RECONNECT_GRACE", default=60.0)
