@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from accounts import selectors, services
 from accounts.exceptions import DeviceCodeNotPendingError
@@ -45,12 +45,16 @@ def device_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _wrong_code_limited(request: HttpRequest, *, increment: bool) -> bool:
-    """Wrong codes are limited per user and per IP, so guessing is slow from any direction."""
+    """Wrong codes are limited per user and per IP, so guessing is slow from any direction.
+
+    Checking (increment=False) says whether the limit is used up; a wrong code increments.
+    """
     rate = settings.ACTIVATE_WRONG_CODE_RATE
-    return any(
-        is_ratelimited(request, group="activate", key=key, rate=rate, increment=increment)
-        for key in ("user", "ip")
-    )
+    limited = False
+    for key in ("user", "ip"):
+        usage = get_usage(request, group="activate", key=key, rate=rate, increment=increment)
+        limited = limited or (usage is not None and usage["count"] >= usage["limit"])
+    return limited
 
 
 @login_required

@@ -60,7 +60,7 @@ async def ready(request: HttpRequest) -> JsonResponse:
             await asyncio.wait_for(check, timeout=CHECK_TIMEOUT)
             results[name] = "ok"
         except Exception as exc:
-            logger.warning("ready check %s failed: %s", name, exc)
+            logger.warning("ready check %s failed: %r", name, exc)
             results[name] = "unavailable"
     healthy = all(value == "ok" for value in results.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": results}

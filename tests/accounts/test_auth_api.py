@@ -56,7 +56,9 @@ def test_expired_and_revoked_tokens_are_401(api, user, bearer):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     ApiSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert api.get("/auth/me").status_code == 401
-    ApiSession.objects.update(expires_at=timezone.now() + timedelta(days=1), revoked_at=timezone.now())
+    ApiSession.objects.update(
+        expires_at=timezone.now() + timedelta(days=1), revoked_at=timezone.now()
+    )
     assert api.get("/auth/me").status_code == 401
 
 

@@ -90,7 +90,9 @@ def test_full_flow_pending_then_session_then_me(api, application, user):
 
 def test_second_poll_after_success_is_401(api, application, user):
     data = create_code(api).json()["data"]
-    services.device_code_approve(code=DeviceCode.objects.get(user_code=data["user_code"]), user=user)
+    services.device_code_approve(
+        code=DeviceCode.objects.get(user_code=data["user_code"]), user=user
+    )
     assert poll(api, data["hash"]).status_code == 201
     allow_next_poll(data["hash"])
     r = poll(api, data["hash"])

@@ -90,7 +90,9 @@ def test_github_callback_creates_the_user_and_signs_in(client, github):
     ]
 
 
-def test_github_sign_in_connects_to_the_existing_account_with_that_email(client, github, user_factory):
+def test_github_sign_in_connects_to_the_existing_account_with_that_email(
+    client, github, user_factory
+):
     existing = user_factory(email="octo@example.com", role=Role.OPERATOR)
     sign_in_with_github(client)
     assert User.objects.filter(email="octo@example.com").count() == 1
