@@ -129,6 +129,7 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # typ
             PORT=str(port),
             DJANGO_CSRF_TRUSTED_ORIGINS=origin,
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            LOBBY_DEVICE_CODE_INTERVAL="1",  # device-login tests poll at the documented pace
         ),
         port=port,
     ).start()

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import ApiSession, DeviceCode, UNAMBIGUOUS_ALPHABET
+from accounts.models import UNAMBIGUOUS_ALPHABET, ApiSession, DeviceCode
 from accounts.tokens import digest
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ class FakeGitHub:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc: object) -> None:
