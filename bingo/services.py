@@ -1,0 +1,458 @@
+"""Everything that changes bingo state. Each change appends to the game's audit chain and is
+broadcast to the game's socket group only after the transaction commits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import ApiSession, User
+from accounts.services import api_session_create
+from bingo import events, fairness, tsa
+from bingo.exceptions import (
+    AdminRequiredError,
+    CardNotFoundError,
+    DrawNotAllowedError,
+    GameFinishedError,
+    GameNotFoundError,
+    IncorrectPinError,
+    InvalidGameOrPinError,
+    NotCreatorError,
+    NotDrawnError,
+    PinLockedError,
+)
+from bingo.models import AuditEntry, Card, Draw, Game, Player
+
+logger = logging.getLogger(__name__)
+
+PIN_MAX_FAILURES = 5
+PIN_LOCK_SECONDS = 15 * 60
+GUEST_EMAIL_DOMAIN = "guest.bingo.invalid"
+
+
+# --- Identity -------------------------------------------------------------------------------
+
+
+def is_guest(user: User) -> bool:
+    return Player.objects.filter(user_id=user.pk).exists()
+
+
+def is_bingo_admin(user: User | None) -> bool:
+    """A signed-in platform account whose email is in BINGO_ADMIN_EMAILS (never a guest)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.email.lower().endswith("@" + GUEST_EMAIL_DOMAIN):
+        return False
+    return user.email.lower() in settings.BINGO_ADMIN_EMAILS
+
+
+def display_name(user: User) -> str:
+    player = Player.objects.filter(user_id=user.pk).first()
+    return player.email if player else user.display_name
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    session: ApiSession
+    token: str
+    role: str
+    email: str
+
+
+def _device_digest(device_key_hash: str) -> str:
+    return hashlib.sha256(device_key_hash.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def session_create(
+    *,
+    email: str,
+    device_key_hash: str,
+    authenticated_user: User | None,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> SessionResult:
+    """ProofPlay `POST /auth/session`.
+
+    - Already signed in (cookie or Bearer) as the account with this email: a session for that
+      account; role "admin" when the email is in BINGO_ADMIN_EMAILS.
+    - Otherwise: a bingo-only guest identity for (email, device_key_hash) — the same guest as
+      before when both match, else a new one. Naming an email never signs in as its account.
+    """
+    email = email.strip()
+    if (
+        authenticated_user is not None
+        and authenticated_user.is_authenticated
+        and authenticated_user.email.lower() == email.lower()
+    ):
+        user = authenticated_user
+        role = "admin" if is_bingo_admin(user) else "player"
+    else:
+        digest = _device_digest(device_key_hash)
+        player = Player.objects.select_related("user").filter(email=email, device_digest=digest)
+        found = player.first()
+        if found is None:
+            guest = User.objects.create_user(
+                email=f"guest-{secrets.token_hex(8)}@{GUEST_EMAIL_DOMAIN}",
+                password=None,
+                name=email[:150],
+            )
+            found = Player.objects.create(user=guest, email=email, device_digest=digest)
+        user = found.user
+        role = "player"
+    session, token = api_session_create(
+        user=user, label=f"ProofPlay ({role})", ip=ip, user_agent=user_agent
+    )
+    return SessionResult(session=session, token=token, role=role, email=email)
+
+
+# --- Audit chain ----------------------------------------------------------------------------
+
+
+def _audit(game: Game, kind: str, data: dict, *, at: datetime | None = None) -> AuditEntry:
+    """Append one entry. The caller holds the game's lock (inside its transaction)."""
+    at = at or timezone.now()
+    last = game.audit_entries.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, fairness.GENESIS_HASH)
+    body = fairness.canonical_json(
+        {"game_id": game.public_id, "seq": seq, "event": kind, "at": at.isoformat(), **data}
+    )
+    return AuditEntry.objects.create(
+        game=game,
+        seq=seq,
+        kind=kind,
+        body=body,
+        prev_hash=prev,
+        hash=fairness.chain_hash(prev, body),
+        created_at=at,
+    )
+
+
+def _locked_game(game_id: str) -> Game:
+    game = Game.objects.select_for_update().filter(public_id=game_id).first()
+    if game is None:
+        raise GameNotFoundError()
+    return game
+
+
+# --- Games ----------------------------------------------------------------------------------
+
+
+def _new_pin() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+def game_create(*, name: str, creator: User) -> Game:
+    """A game with a CSPRNG id and PIN unique among live games, committed and time-stamped."""
+    if not is_bingo_admin(creator):
+        raise AdminRequiredError()
+    for _ in range(50):
+        try:
+            return _game_insert(name=name, creator=creator)
+        except IntegrityError:  # id or live PIN taken: draw again
+            continue
+    raise RuntimeError("could not allocate a unique game id and PIN")
+
+
+@transaction.atomic
+def _game_insert(*, name: str, creator: User) -> Game:
+    secret = fairness.new_secret()
+    commitment = fairness.commitment(secret)
+    stamp = tsa.stamp(bytes.fromhex(commitment))
+    now = timezone.now()
+    game = Game.objects.create(
+        public_id=secrets.token_hex(4),
+        pin=_new_pin(),
+        name=name,
+        creator=creator,
+        created_at=now,
+        secret=secret.hex(),
+        commitment=commitment,
+        commitment_token=stamp.token,
+        commitment_authority=stamp.authority,
+    )
+    _audit(
+        game,
+        AuditEntry.Kind.CREATE,
+        {
+            "name": name,
+            "commitment": commitment,
+            "commitment_token_sha256": fairness.sha256_hex(stamp.token),
+            "authority": stamp.authority,
+        },
+        at=now,
+    )
+    logger.info("bingo game created game=%s", game.public_id)
+    return game
+
+
+@transaction.atomic
+def game_end(*, game_id: str, by: User) -> Game:
+    """The creator ends the game: S is revealed. Ending a finished game changes nothing."""
+    game = _locked_game(game_id)
+    if game.creator_id != by.pk:
+        raise NotCreatorError("Only the game's creator can end it")
+    if game.status != Game.Status.FINISHED:
+        _finish(game, reason="ended by the caller")
+    return game
+
+
+def _finish(game: Game, *, reason: str) -> None:
+    now = timezone.now()
+    game.status = Game.Status.FINISHED
+    game.finished_at = now
+    game.save(update_fields=["status", "finished_at"])
+    _audit(game, AuditEntry.Kind.END, {"reason": reason, "secret": game.secret}, at=now)
+    gid = game.public_id
+    transaction.on_commit(lambda: events.game_ended(gid, reason))
+
+
+# --- PIN lockout (cache: shared by every process, survives restarts of the web process) -----
+
+
+def _lock_keys(game_id: str, who: str, ip: str) -> list[str]:
+    def key(kind: str, value: str) -> str:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"bingo:pin:{game_id}:{kind}:{digest}"
+
+    return [key("session", who), key("ip", ip or "unknown")]
+
+
+def _check_lockout(keys: list[str]) -> None:
+    now = time.time()
+    for key in keys:
+        until = cache.get(f"{key}:until")
+        if until is not None and until > now:
+            raise PinLockedError(until - now)
+
+
+def _record_failure(keys: list[str]) -> None:
+    now = time.time()
+    for key in keys:
+        cache.add(f"{key}:n", 0, timeout=PIN_LOCK_SECONDS)
+        try:
+            failures = cache.incr(f"{key}:n")
+        except ValueError:  # expired between add and incr
+            cache.set(f"{key}:n", 1, timeout=PIN_LOCK_SECONDS)
+            failures = 1
+        if failures >= PIN_MAX_FAILURES:
+            cache.set(f"{key}:until", now + PIN_LOCK_SECONDS, timeout=PIN_LOCK_SECONDS)
+            cache.delete(f"{key}:n")
+
+
+# --- Cards ----------------------------------------------------------------------------------
+
+
+def card_join(
+    *,
+    game_id: str,
+    user: User,
+    pin: str | None,
+    who: str,
+    ip: str,
+    client_seed: str = "",
+) -> tuple[Card, bool]:
+    """Join with the PIN (or pin=None when an invite admits the user). Returns (card, created).
+
+    The PIN check runs outside any transaction so a failure's count is kept although the
+    request fails. 5 failures per (game, session) or per (game, IP) lock for 15 minutes.
+    """
+    game = Game.objects.filter(public_id=game_id).only("pk", "pin", "status").first()
+    if game is None:
+        raise InvalidGameOrPinError()
+    if pin is not None:
+        keys = _lock_keys(game_id, who, ip)
+        _check_lockout(keys)
+        if not hmac.compare_digest(pin.encode("utf-8", "surrogatepass"), game.pin.encode()):
+            _record_failure(keys)
+            raise IncorrectPinError()
+        cache.delete(f"{keys[0]}:n")
+    return _card_insert(game_id=game_id, user=user, client_seed=client_seed)
+
+
+@transaction.atomic
+def _card_insert(*, game_id: str, user: User, client_seed: str) -> tuple[Card, bool]:
+    game = _locked_game(game_id)
+    existing = Card.objects.filter(game=game, user=user).first()
+    if existing is not None:
+        return existing, False
+    if game.status == Game.Status.FINISHED:
+        raise GameFinishedError()
+    join_index = game.cards.count() + 1
+    now = timezone.now()
+    name = display_name(user)
+    for _ in range(20):
+        numbers = fairness.new_card()
+        try:
+            with transaction.atomic():
+                card = Card.objects.create(
+                    game=game,
+                    user=user,
+                    numbers=numbers,
+                    layout_key=fairness.card_key(numbers),
+                    marked=fairness.initial_marks(),
+                    client_seed=client_seed,
+                    join_index=join_index,
+                    display_name=name[:254],
+                    created_at=now,
+                )
+            break
+        except IntegrityError:
+            if Card.objects.filter(game=game, user=user).exists():  # pragma: no cover - race
+                raise
+            continue
+    else:  # pragma: no cover - 20 collisions among ~10^26 layouts
+        raise RuntimeError("could not deal a unique card")
+    _audit(
+        game,
+        AuditEntry.Kind.JOIN,
+        {
+            "card_id": card.card_id,
+            "join_index": join_index,
+            "client_seed": client_seed,
+            "card_sha256": card.layout_key,
+        },
+        at=now,
+    )
+    count = game.cards.count()
+    gid = game.public_id
+    transaction.on_commit(lambda: events.players_changed(gid, count))
+    return card, True
+
+
+def card_for(*, game_id: str, user: User) -> Card:
+    game = Game.objects.filter(public_id=game_id).first()
+    if game is None:
+        raise GameNotFoundError()
+    card = Card.objects.filter(game=game, user=user).first()
+    if card is None:
+        raise CardNotFoundError("Card not found: join the game first")
+    return card
+
+
+@transaction.atomic
+def card_mark(*, game_id: str, user: User, row: int, col: int) -> tuple[Card, bool]:
+    """Mark a drawn number's square; idempotent. Returns (card, bingo)."""
+    game = _locked_game(game_id)
+    card = Card.objects.filter(game=game, user=user).first()
+    if card is None:
+        raise CardNotFoundError("Card not found: join the game first")
+    number = card.numbers[row][col]
+    if card.marked[row][col]:
+        return card, fairness.has_bingo(card.marked)
+    if game.status == Game.Status.FINISHED:
+        raise GameFinishedError()
+    if not game.draws.filter(number=number).exists():
+        raise NotDrawnError(number)
+    now = timezone.now()
+    marked = [list(r) for r in card.marked]
+    marked[row][col] = True
+    card.marked = marked
+    bingo = fairness.has_bingo(marked)
+    fields = ["marked"]
+    _audit(
+        game,
+        AuditEntry.Kind.MARK,
+        {"card_id": card.card_id, "row": row, "col": col, "number": number},
+        at=now,
+    )
+    won = False
+    if bingo and card.bingo_at is None:
+        card.bingo_at = now
+        fields.append("bingo_at")
+        won = (
+            Game.objects.filter(pk=game.pk, winner__isnull=True).update(winner=card, won_at=now)
+            == 1
+        )
+        _audit(
+            game,
+            AuditEntry.Kind.BINGO,
+            {"card_id": card.card_id, "winner": won, "draws": game.draws.count()},
+            at=now,
+        )
+    card.save(update_fields=fields)
+    gid, uid = game.public_id, user.pk
+    card_payload = {"card_id": card.card_id, "marked": marked, "bingo": bingo}
+    transaction.on_commit(lambda: events.card_changed(gid, uid, card_payload))
+    if won:
+        win = {"card_id": card.card_id, "player": card.display_name, "won_at": now.isoformat()}
+        transaction.on_commit(lambda: events.bingo(gid, win))
+    return card, bingo
+
+
+# --- Draws ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draw_next(*, game_id: str, by: User) -> Draw:
+    """The creator draws the next number: derived from S, time-stamped, stored, then returned."""
+    game = _locked_game(game_id)
+    if game.creator_id != by.pk or game.status == Game.Status.FINISHED:
+        raise DrawNotAllowedError()
+    drawn = list(game.draws.order_by("sequence").values_list("number", flat=True))
+    if len(drawn) >= 75:
+        raise DrawNotAllowedError()
+    now = timezone.now()
+    if not drawn:
+        seeds = game.cards.order_by("join_index").values_list("client_seed", flat=True)
+        game.entropy = fairness.entropy(seeds).hex()
+        game.status = Game.Status.ACTIVE
+        game.started_at = now
+        game.save(update_fields=["entropy", "status", "started_at"])
+    result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(game.entropy), drawn)
+    stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
+    anchor = fairness.anchor_id(stamp.authority, stamp.gen_time, result["seed_hash"])
+    draw = Draw.objects.create(
+        game=game,
+        sequence=result["sequence"],
+        number=result["number"],
+        seed=result["seed"],
+        seed_hash=result["seed_hash"],
+        anchor_id=anchor,
+        authority=stamp.authority,
+        token=stamp.token,
+        drawn_at=now,
+    )
+    _audit(
+        game,
+        AuditEntry.Kind.DRAW,
+        {
+            "sequence": draw.sequence,
+            "number": draw.number,
+            "seed_hash": draw.seed_hash,
+            "anchor_id": anchor,
+            "token_sha256": fairness.sha256_hex(stamp.token),
+            **({"entropy": game.entropy} if draw.sequence == 1 else {}),
+        },
+        at=now,
+    )
+    logger.info("bingo draw %s game=%s", draw.sequence, game.public_id)
+    gid = game.public_id
+    payload = events.draw_payload(draw)
+    transaction.on_commit(lambda: events.drawn(gid, payload))
+    if draw.sequence == 75:
+        _finish(game, reason="all 75 numbers drawn")
+    return draw
+
+
+# --- Invites --------------------------------------------------------------------------------
+
+
+def invite_describe(target_id: str) -> str | None:
+    game = Game.objects.filter(public_id=target_id).exclude(status=Game.Status.FINISHED).first()
+    return f"Bingo game {game.name} ({game.public_id})" if game else None
+
+
+def invite_admit(user: User, target_id: str) -> str:
+    card_join(game_id=target_id, user=user, pin=None, who=f"u{user.pk}", ip="")
+    return f"/bingo/play/{target_id}"

@@ -1,0 +1,99 @@
+"""Pages: the lobby (join / create), a player's card, the caller's desk, printable cards, verify."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bingo import selectors, services
+from bingo.api.views import check_rate
+from bingo.models import Card, Game
+from config.errors import DomainError
+from config.net import client_ip
+
+
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    is_admin = services.is_bingo_admin(user)
+    form = {"game_id": request.GET.get("game", ""), "pin": "", "client_seed": ""}
+    if request.method == "POST":
+        if not user.is_authenticated:
+            return redirect("/accounts/login/?next=/bingo/")
+        action = request.POST.get("action")
+        try:
+            check_rate(request)
+            if action == "create":
+                name = request.POST.get("name", "").strip()[:100]
+                if not name:
+                    raise DomainError("Give the game a name")
+                game = services.game_create(name=name, creator=user)
+                return redirect("bingo:call", game_id=game.public_id)
+            form = {k: request.POST.get(k, "").strip() for k in form}
+            if len(form["client_seed"]) > 128:
+                raise DomainError("Your seed can be at most 128 characters")
+            request.session.save()  # a session key to count PIN failures against
+            services.card_join(
+                game_id=form["game_id"].lower(),
+                user=user,
+                pin=form["pin"],
+                who=f"cookie:{request.session.session_key}",
+                ip=client_ip(request),
+                client_seed=form["client_seed"],
+            )
+            return redirect("bingo:play", game_id=form["game_id"].lower())
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    context = {"is_admin": is_admin, "form": form, "my_games": [], "my_cards": []}
+    if user.is_authenticated:
+        context["my_games"] = Game.objects.filter(creator=user)[:20]
+        context["my_cards"] = (
+            Card.objects.filter(user=user).select_related("game").order_by("-created_at")[:20]
+        )
+    return render(request, "bingo/home.html", context)
+
+
+@login_required
+def play(request: HttpRequest, game_id: str) -> HttpResponse:
+    game = Game.objects.filter(public_id=game_id).first()
+    if game is None:
+        raise Http404
+    card = Card.objects.filter(game=game, user=request.user).first()
+    if card is None:
+        messages.error(request, "Join this game with its PIN first.")
+        return redirect(f"/bingo/?game={game_id}")
+    return render(
+        request,
+        "bingo/play.html",
+        {"game": game, "card": card, "state": selectors.game_state(game)},
+    )
+
+
+@login_required
+def call(request: HttpRequest, game_id: str) -> HttpResponse:
+    game = Game.objects.filter(public_id=game_id, creator=request.user).first()
+    if game is None:
+        raise Http404
+    return render(request, "bingo/call.html", {"game": game, "state": selectors.game_state(game)})
+
+
+@login_required
+def print_cards(request: HttpRequest, game_id: str) -> HttpResponse:
+    """The creator prints every card of the game; a player prints their own."""
+    game = Game.objects.filter(public_id=game_id).first()
+    if game is None:
+        raise Http404
+    cards = game.cards.order_by("join_index")
+    if game.creator_id != request.user.pk:
+        cards = cards.filter(user=request.user)
+    return render(request, "bingo/print.html", {"game": game, "cards": list(cards)})
+
+
+def verify_page(request: HttpRequest, game_id: str) -> HttpResponse:
+    game = Game.objects.filter(public_id=game_id).first()
+    if game is None:
+        raise Http404
+    return render(request, "bingo/verify.html", {"game": game})
