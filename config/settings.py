@@ -297,7 +297,7 @@ LOGGING = {
 }
 
 # Callables (dotted paths) `manage.py lobby_setup` runs after migrating, e.g. key generation.
-LOBBY_SETUP_HOOKS: list[str] = []
+LOBBY_SETUP_HOOKS: list[str] = ["bingo.tsa.ensure_local_authority"]
 
 # --- watchparty
 WATCHPARTY_BCRYPT_ROUNDS = env.int("WATCHPARTY_BCRYPT_ROUNDS", default=12)
