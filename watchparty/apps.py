@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class WatchpartyConfig(AppConfig):
     name = "watchparty"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from invites.targets import register_target
+        from watchparty import invites
+
+        register_target(
+            "watchparty",
+            label="Watch party",
+            describe=invites.describe,
+            admit=invites.admit,
+        )

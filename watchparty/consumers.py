@@ -1,0 +1,354 @@
+"""`/watchparty/ws/<session_id>?token=`: chat, signalling, host-driven playback, server-timed sync.
+
+Presence lives in the participant row (connected_count, last_seen) and rooms are channel-layer
+groups, so two Daphne processes behave as one. A socket that closes and does not come back within
+WATCHPARTY_RECONNECT_GRACE seconds is announced as left by whichever process notices first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django_ratelimit.core import _split_rate
+
+from config.errors import DomainError
+from config.websocket import JsonConsumer, scope_bearer_token
+from watchparty import selectors, services
+from watchparty.exceptions import (
+    AuthenticationFailedError,
+    InvalidMessageError,
+    ParticipantNotFoundError,
+    SessionFullError,
+    SessionNotFoundError,
+    ValidationFailedError,
+    WatchPartyRateLimitedError,
+)
+from watchparty.models import WatchParty
+from watchparty.tokens import token_decode
+
+logger = logging.getLogger(__name__)
+
+CLOSE_AUTH = 4001  # token missing, invalid or expired
+CLOSE_FULL = 4003
+CLOSE_NOT_FOUND = 4004  # room does not exist, expired or was closed
+CLOSE_POLICY = 4008  # kept misbehaving
+MAX_CONSECUTIVE_ERRORS = 20
+SIGNALS = ("webrtc_offer", "webrtc_answer", "ice_candidate")
+SERVER_ONLY = ("user_joined", "user_left", "error", "session_state", "host_transfer_done")
+
+
+def _close_code(exc: DomainError) -> int:
+    if isinstance(exc, SessionNotFoundError):
+        return CLOSE_NOT_FOUND
+    if isinstance(exc, SessionFullError):
+        return CLOSE_FULL
+    return CLOSE_AUTH
+
+
+def _title(exc: DomainError) -> str:
+    if exc.code and not exc.code.isupper():
+        return exc.code  # already a WatchParty title
+    return {413: "Message too large", 429: "Rate limit exceeded"}.get(exc.status, "Invalid message")
+
+
+class WatchPartyConsumer(JsonConsumer):
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        self.user_id = ""
+        self.participant_pk: int | None = None
+        self.errors_in_a_row = 0
+        self.lifecycle: asyncio.Task | None = None
+        self.groups_joined: list[str] = []
+        await self.accept()
+        try:
+            claims = token_decode(scope_bearer_token(self.scope), room=self.session_id)
+            party, participant = await database_sync_to_async(services.connection_open)(
+                session_id=self.session_id, user_id=claims.user_id
+            )
+        except DomainError as exc:
+            await self.send_error(exc)
+            await self.close(code=_close_code(exc))
+            return
+        self.session_id = str(party.pk)
+        self.user_id = participant.user_id
+        self.participant_pk = participant.pk
+        self.token_expires = claims.expires_at.timestamp()
+        self.room_expires = party.expires_at.timestamp()
+        for group in (
+            services.room_group(party.pk),
+            services.user_group(party.pk, participant.user_id),
+        ):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        state, playback = await database_sync_to_async(self._snapshot)()
+        await self.send_json(state)
+        if playback is not None:
+            await self.send_json(playback)
+        self.lifecycle = asyncio.ensure_future(self._lifecycle())
+
+    def _snapshot(self) -> tuple[dict, dict | None]:
+        """What a (late) joiner needs: who is here, the playback state, the last 50 chats."""
+        party = WatchParty.objects.get(pk=self.session_id)
+        now = datetime.now(UTC)
+        people = selectors.participants_alive(party=party)
+        playback = selectors.playback_payload(party, now=now)
+        me = next((p for p in people if p.user_id == self.user_id), None)
+        state = {
+            "session": {
+                "id": str(party.pk),
+                "name": party.name,
+                "host_id": party.host_id,
+                "max_participants": party.max_participants,
+                "expires_at": selectors.ms(party.expires_at),
+            },
+            "you": {
+                "user_id": self.user_id,
+                "username": me.display_name if me else "",
+                "is_host": party.host_id == self.user_id,
+            },
+            "participants": [
+                selectors.participant_payload(p, host_id=party.host_id, now=now) for p in people
+            ],
+            "playback": playback,
+            "chat": [selectors.chat_payload(m) for m in selectors.chat_recent(party=party)],
+            "ice_servers": settings.WATCHPARTY_ICE_SERVERS,
+            "server_time": selectors.ms(now),
+            "token_expires_at": int(self.token_expires * 1000),
+        }
+        envelope = services.envelope(
+            "session_state", state, session_id=party.pk, user_id=self.user_id
+        )
+        late = None
+        if party.state_seq:
+            late = services.envelope(
+                "playback_state", playback, session_id=party.pk, user_id=party.host_id
+            )
+        return envelope, late
+
+    async def _lifecycle(self) -> None:
+        """Heartbeat the slot; close at token expiry (4001) and room expiry (4004)."""
+        interval = max(0.2, min(20.0, settings.WATCHPARTY_RECONNECT_GRACE / 3))
+        next_beat = time.time() + interval
+        while True:
+            now = time.time()
+            if now >= self.token_expires:
+                await self.send_error(AuthenticationFailedError("Token expired"), count=False)
+                await self.close(code=CLOSE_AUTH)
+                return
+            if now >= self.room_expires:
+                expires = await database_sync_to_async(self._room_expiry)()
+                if expires is None or expires <= now:
+                    await self.send_error(SessionNotFoundError("This session has expired"), False)
+                    await self.close(code=CLOSE_NOT_FOUND)
+                    return
+                self.room_expires = expires
+            if now >= next_beat:
+                alive = await database_sync_to_async(services.connection_heartbeat)(
+                    participant_pk=self.participant_pk
+                )
+                if not alive:
+                    await self.send_error(AuthenticationFailedError("Your slot has lapsed"), False)
+                    await self.close(code=CLOSE_AUTH)
+                    return
+                next_beat = now + interval
+            await asyncio.sleep(
+                max(0.01, min(self.token_expires, self.room_expires, next_beat) - now)
+            )
+
+    def _room_expiry(self) -> float | None:
+        party = WatchParty.objects.filter(pk=self.session_id, closed_at__isnull=True).first()
+        return party.expires_at.timestamp() if party else None
+
+    async def disconnect(self, code: int) -> None:
+        if self.lifecycle is not None:
+            self.lifecycle.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.lifecycle
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.participant_pk is not None:
+            pk, self.participant_pk = self.participant_pk, None
+            await database_sync_to_async(services.connection_close)(participant_pk=pk)
+            # The delayed check: announce the departure if they did not come back in time.
+            self.presence_task = asyncio.ensure_future(self._presence_check_later(self.session_id))
+
+    @staticmethod
+    async def _presence_check_later(session_id: str) -> None:
+        await asyncio.sleep(settings.WATCHPARTY_RECONNECT_GRACE + 0.25)
+        try:
+            await database_sync_to_async(services.presence_check)(session_id=session_id)
+        except Exception:
+            logger.exception("presence check failed for a watch party")
+
+    # -- errors -------------------------------------------------------------------------------
+
+    async def send_error(self, exc: DomainError, count: bool = True) -> None:
+        await self.send_json(self.error_message(exc))
+        if count:
+            self.errors_in_a_row += 1
+            if self.errors_in_a_row > MAX_CONSECUTIVE_ERRORS:
+                await self.close(code=CLOSE_POLICY)
+
+    def error_message(self, exc: DomainError) -> dict[str, Any]:
+        payload: dict[str, Any] = {"error": _title(exc), "message": exc.message}
+        if exc.details:
+            payload["details"] = exc.details
+        return services.envelope(
+            "error", payload, session_id=self.session_id, user_id=self.user_id or ""
+        )
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    def _count_message(self) -> tuple[bool, int]:
+        """This connection's message count in the current window (cache: holds across processes)."""
+        limit, period = _split_rate(settings.WATCHPARTY_RATE_WS)
+        window = int(time.time() // period)
+        key = f"watchparty:ws:{self.channel_name}:{window}"
+        cache.add(key, 0, period + 2)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, period + 2)
+            count = 1
+        return count <= limit, limit
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.participant_pk is None:
+            return
+        allowed, limit = await database_sync_to_async(self._count_message)()
+        if not allowed:
+            raise WatchPartyRateLimitedError(f"Maximum {limit} messages per minute")
+        if not isinstance(content, dict):
+            raise InvalidMessageError("A message is a JSON object with a type and a payload")
+        kind = content.get("type")
+        payload = content.get("payload")
+        if not isinstance(kind, str) or not kind:
+            raise InvalidMessageError("Message type is required")
+        handler = getattr(self, f"on_{kind}", None) if kind not in SERVER_ONLY else None
+        if handler is None:
+            raise InvalidMessageError(f"Unknown message type: {kind[:40]}")
+        await handler(payload, content)
+        self.errors_in_a_row = 0
+
+    async def on_chat(self, payload: Any, content: dict) -> None:
+        message = payload.get("message") if isinstance(payload, dict) else None
+        await database_sync_to_async(services.chat_post)(
+            session_id=self.session_id, user_id=self.user_id, message=message
+        )
+
+    async def _signal(self, payload: Any, content: dict) -> None:
+        """Offer/answer/candidate: to `target_user_id` if given, else to every other member."""
+        if not isinstance(payload, dict):
+            raise ValidationFailedError("payload must be an object")
+        target = content.get("target_user_id")
+        extra = {}
+        if target is not None:
+            exists = await database_sync_to_async(services.participant_exists)(
+                session_id=self.session_id, user_id=target
+            )
+            if not exists:
+                raise ParticipantNotFoundError()
+            extra["target_user_id"] = target
+        message = services.envelope(
+            content["type"], payload, session_id=self.session_id, user_id=self.user_id, **extra
+        )
+        group = (
+            services.user_group(self.session_id, target)
+            if target is not None
+            else services.room_group(self.session_id)
+        )
+        await self.channel_layer.group_send(
+            group, {"type": "wp.message", "payload": message, "exclude": self.user_id}
+        )
+
+    on_webrtc_offer = on_webrtc_answer = on_ice_candidate = _signal
+
+    async def on_playback_state(self, payload: Any, content: dict) -> None:
+        await database_sync_to_async(services.playback_set)(
+            session_id=self.session_id, user_id=self.user_id, payload=payload
+        )
+
+    async def on_sync_report(self, payload: Any, content: dict) -> None:
+        await database_sync_to_async(services.sync_report)(
+            session_id=self.session_id, user_id=self.user_id, payload=payload
+        )
+
+    async def on_host_transfer(self, payload: Any, content: dict) -> None:
+        target = content.get("target_user_id")
+        if target is None and isinstance(payload, dict):
+            target = payload.get("target_user_id")
+        await database_sync_to_async(services.host_transfer)(
+            session_id=self.session_id, user_id=self.user_id, target_user_id=target
+        )
+
+    async def on_time_sync(self, payload: Any, content: dict) -> None:
+        """NTP-style ping: the client keeps the smallest-RTT sample to estimate its offset."""
+        client_time = payload.get("client_time") if isinstance(payload, dict) else None
+        if isinstance(client_time, bool) or not isinstance(client_time, int | float):
+            client_time = None
+        reply = {"client_time": client_time, "server_time": selectors.now_ms()}
+        await self.send_json(
+            services.envelope("time_sync", reply, session_id=self.session_id, user_id=self.user_id)
+        )
+
+    async def on_token_refresh(self, payload: Any, content: dict) -> None:
+        """Present a fresh token (from POST .../token) so the socket outlives the first one."""
+        token = payload.get("token") if isinstance(payload, dict) else None
+        claims = token_decode(token if isinstance(token, str) else None, room=self.session_id)
+        if claims.user_id != self.user_id:
+            raise AuthenticationFailedError("Token is for another participant")
+        self.token_expires = max(self.token_expires, claims.expires_at.timestamp())
+        await self.send_json(
+            services.envelope(
+                "token_refresh",
+                {"expires_at": int(self.token_expires * 1000)},
+                session_id=self.session_id,
+                user_id=self.user_id,
+            )
+        )
+
+    async def on_ping(self, payload: Any, content: dict) -> None:
+        await self.send_json(
+            services.envelope("pong", payload, session_id=self.session_id, user_id=self.user_id)
+        )
+
+    async def on_leave(self, payload: Any, content: dict) -> None:
+        """Leave for good (no 60 s grace): the slot is free and the others hear of it now."""
+        pk, self.participant_pk = self.participant_pk, None
+        await database_sync_to_async(services.connection_close)(participant_pk=pk)
+        await database_sync_to_async(services.participant_leave)(
+            session_id=self.session_id, user_id=self.user_id
+        )
+        await self.close(code=1000)
+
+    # -- from the channel layer ---------------------------------------------------------------
+
+    async def wp_message(self, event: dict) -> None:
+        if event.get("exclude") and event["exclude"] == self.user_id:
+            return
+        await self.send_json(event["payload"])
+
+    async def wp_closed(self, event: dict) -> None:
+        await self.send_error(SessionNotFoundError(event.get("reason")), count=False)
+        await self.close(code=CLOSE_NOT_FOUND)
+
+    async def wp_extended(self, event: dict) -> None:
+        self.room_expires = event["expires_at"] / 1000
+        await self.send_json(
+            services.envelope(
+                "session_extended",
+                {"expires_at": event["expires_at"]},
+                session_id=self.session_id,
+                user_id="system",
+            )
+        )
