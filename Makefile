@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export LOBBY_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test bench setup lint clean
+.PHONY: run test bench setup lint clean cluster
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ TEST_DATA_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed
 	rm -rf $(TEST_DATA_DIR)
 	LOBBY_DATA_DIR=$(TEST_DATA_DIR) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Scaled mode on this machine: redis, PostgreSQL, two Daphnes and nginx (Debian packages).
+cluster: $(VENV)/.installed
+	$(PY) deploy/cluster.py
 
 bench: setup
 	$(PY) bench/run.py
