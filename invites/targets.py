@@ -7,7 +7,10 @@ target without an id (`terminals`, the terminal workspace). Each app registers, 
 - `describe(target_id) -> str | None`: a human label ("Bingo game cca78b7e"), None if it does
   not exist (or has ended), so an invite to it can't be created or redeemed;
 - `admit(user, target_id) -> str`: let `user` in (record whatever the app needs, e.g. a bingo
-  card without the PIN), and return the URL to send them to.
+  card without the PIN), and return the URL to send them to. It may be called again for a user
+  it already admitted (they came back to the invite link), so make it idempotent;
+- optionally `may_invite(user, target_id) -> bool`: whether `user` may create an invite to it
+  (default: anyone signed in), e.g. only the game's host, or only workspace admins.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ class TargetKind:
     kind: str
     label: str
     describe: Callable[[str], str | None]
-    admit: Callable[["User", str], str]
+    admit: Callable[[User, str], str]
     needs_id: bool = True
+    may_invite: Callable[[User, str], bool] | None = None
 
 
 # Filled once at start-up by AppConfig.ready(); read-only afterwards.
@@ -38,10 +42,16 @@ def register_target(
     *,
     label: str,
     describe: Callable[[str], str | None],
-    admit: Callable[["User", str], str],
+    admit: Callable[[User, str], str],
     needs_id: bool = True,
+    may_invite: Callable[[User, str], bool] | None = None,
 ) -> None:
-    _KINDS[kind] = TargetKind(kind, label, describe, admit, needs_id)
+    _KINDS[kind] = TargetKind(kind, label, describe, admit, needs_id, may_invite)
+
+
+def unregister_target(kind: str) -> None:
+    """Forget a kind (tests that register a fake one)."""
+    _KINDS.pop(kind, None)
 
 
 def target_kinds() -> dict[str, TargetKind]:
@@ -71,3 +81,12 @@ def admit_to_target(user: User, target: str) -> str | None:
         return None
     entry, target_id = parsed
     return entry.admit(user, target_id)
+
+
+def target_may_invite(user: User, target: str) -> bool:
+    """Whether `user` may invite people to `target` (False for an unknown target)."""
+    parsed = parse_target(target)
+    if parsed is None:
+        return False
+    entry, target_id = parsed
+    return entry.may_invite is None or bool(entry.may_invite(user, target_id))

@@ -1,0 +1,311 @@
+"""Parsec's /host-invites and CHROTE's /terminals/api/users and /terminals/api/invites."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils.decorators import method_decorator
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import SuccessOut, UserOut
+from accounts.models import Role
+from config import errors
+from config.errors import ForbiddenError, UnauthorizedError
+from config.net import client_ip
+from invites import members, selectors, services
+from invites.api import serializers as s
+from invites.exceptions import (
+    HostInviteNotFoundError,
+    TooManyLookupsError,
+    ValidationFailedError,
+)
+from invites.models import HostInvite
+
+
+def epoch(dt: datetime | None) -> int | None:
+    return int(dt.timestamp()) if dt is not None else None
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, Mapping):
+        return "; ".join(
+            _flatten(v) if k == "non_field_errors" else f"{k}: {_flatten(v)}"
+            for k, v in detail.items()
+        )
+    if isinstance(detail, list | tuple):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def validated(serializer: drf_serializers.Serializer) -> dict[str, Any]:
+    """CHROTE's VALIDATION_ERROR (400) with per-field details, or the validated data."""
+    if not serializer.is_valid():
+        found = serializer.errors
+        details = {str(k): _flatten(v) for k, v in found.items()} if found else None
+        raise ValidationFailedError(_flatten(found) or "Invalid input data", details=details)
+    return dict(serializer.validated_data)
+
+
+def host_invite_data(request: Request, invite: HostInvite) -> dict[str, Any]:
+    return {
+        "code": invite.code,
+        "peer_id": invite.creator.peer_id,
+        "grants": invite.grants,
+        "max_grants": invite.max_grants,
+        "expires_at": epoch(invite.expires_at),
+        "target": invite.target or None,
+        "target_label": invite.target_label or None,
+        "url": request.build_absolute_uri(f"/g/{invite.code}"),
+        "state": str(invite.state),
+        "created_at": epoch(invite.created_at),
+        "revoked_at": epoch(invite.revoked_at),
+    }
+
+
+class ParsecView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return errors.parsec_handler
+
+
+@method_decorator(
+    ratelimit(key="user_or_ip", rate=lambda g, r: settings.INVITES_RATE_CREATE, block=True),
+    name="post",
+)
+class HostInvitesView(ParsecView):
+    @extend_schema(
+        request=s.HostInviteIn,
+        responses={
+            201: s.HostInviteOut,
+            400: OpenApiResponse(description='{"error": ...}: a value out of range'),
+            401: OpenApiResponse(description='{"error": ...}: no or bad session id'),
+        },
+        summary="Create a host invite",
+        tags=["host invites"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.HostInviteIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        invite = services.host_invite_create(
+            creator=request.user,
+            expires_in=data.validated_data["expires_in"],
+            max_grants=data.validated_data["max_grants"],
+            target=data.validated_data.get("target") or "",
+        )
+        return Response({"data": host_invite_data(request, invite)}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: s.HostInviteListOut}, summary="My host invites", tags=["host invites"]
+    )
+    def get(self, request: Request) -> Response:
+        invites = selectors.host_invite_list(creator=request.user)[:500]
+        return Response({"data": [host_invite_data(request, i) for i in invites]})
+
+
+class HostInviteView(ParsecView):
+    def _invite(self, request: Request, code: str) -> HostInvite:
+        invite = selectors.host_invite_get_for_creator(code=code, creator=request.user)
+        if invite is None:
+            raise HostInviteNotFoundError()
+        return invite
+
+    @extend_schema(
+        responses={200: s.HostInviteDetailOut, 404: OpenApiResponse(description="Not yours")},
+        summary="One of my host invites, with who redeemed it",
+        tags=["host invites"],
+    )
+    def get(self, request: Request, code: str) -> Response:
+        invite = self._invite(request, code)
+        body = host_invite_data(request, invite)
+        body["redemptions"] = [
+            {
+                "user_id": r.user.public_id,
+                "name": r.user.display_name,
+                "redeemed_at": epoch(r.created_at),
+                "ip": r.ip,
+            }
+            for r in selectors.host_invite_redemptions(invite=invite)
+        ]
+        return Response({"data": body})
+
+    @extend_schema(
+        request=None,
+        responses={200: s.HostInviteOut, 404: OpenApiResponse(description="Not yours")},
+        summary="Revoke one of my host invites",
+        tags=["host invites"],
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        invite = services.host_invite_revoke(invite=self._invite(request, code), by=request.user)
+        return Response({"data": host_invite_data(request, invite)})
+
+
+# --- CHROTE ---------------------------------------------------------------------------------
+
+
+class ChroteView(APIView):
+    required_role: str | None = Role.ADMIN
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return errors.chrote_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.required_role is None:
+            return
+        if not request.user.is_authenticated:
+            raise UnauthorizedError()
+        if not request.user.has_role(self.required_role):
+            raise ForbiddenError("Insufficient permissions")
+
+
+class UsersView(ChroteView):
+    @extend_schema(
+        responses={
+            200: inline_serializer("UsersOut", fields={"users": UserOut(many=True)}),
+        },
+        summary="List the workspace's users (admin+)",
+        tags=["workspace"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"users": UserOut(selectors.member_list(), many=True).data})
+
+
+class UserRoleView(ChroteView):
+    @extend_schema(
+        request=s.RoleIn,
+        responses={200: s.RoleChangeOut},
+        summary="Change a user's role (admin+)",
+        tags=["workspace"],
+    )
+    def patch(self, request: Request, user_id: str) -> Response:
+        data = validated(s.RoleIn(data=request.data))
+        user = members.member_role_change(
+            actor=request.user, public_id=user_id, role=data["role"], ip=client_ip(request)
+        )
+        return Response({"success": True, "user": s.RoleUserOut(user).data})
+
+
+class UserView(ChroteView):
+    @extend_schema(
+        request=None,
+        responses={200: SuccessOut},
+        summary="Remove a user from the workspace (admin+)",
+        tags=["workspace"],
+    )
+    def delete(self, request: Request, user_id: str) -> Response:
+        members.member_remove(actor=request.user, public_id=user_id, ip=client_ip(request))
+        return Response({"success": True})
+
+
+def workspace_invite_url(request: Request, token: str) -> str:
+    return request.build_absolute_uri(f"/terminals/invite/{token}")
+
+
+class InvitesView(ChroteView):
+    @extend_schema(
+        request=s.WorkspaceInviteIn,
+        responses={201: s.WorkspaceInviteCreatedOut},
+        summary="Create a workspace invite link (admin+)",
+        tags=["workspace"],
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(s.WorkspaceInviteIn(data=request.data))
+        invite, token = services.workspace_invite_create(
+            by=request.user, role=data["role"], expires_in=data["expiresIn"]
+        )
+        body = {
+            "id": invite.public_id,
+            "token": token,
+            "url": workspace_invite_url(request, token),
+            "role": invite.role,
+            "expiresAt": drf_serializers.DateTimeField().to_representation(invite.expires_at),
+            "usedCount": invite.used_count,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: s.WorkspaceInviteListOut},
+        summary="List workspace invites (admin+)",
+        tags=["workspace"],
+    )
+    def get(self, request: Request) -> Response:
+        invites = selectors.workspace_invite_list()[:1000]
+        return Response({"invites": s.WorkspaceInviteOut(invites, many=True).data})
+
+
+class InviteView(ChroteView):
+    @extend_schema(
+        request=None,
+        responses={200: SuccessOut},
+        summary="Revoke a workspace invite (admin+)",
+        tags=["workspace"],
+    )
+    def delete(self, request: Request, invite_id: str) -> Response:
+        services.workspace_invite_revoke(invite_id=invite_id)
+        return Response({"success": True})
+
+
+def lookup_limited(request: Request, *, increment: bool) -> bool:
+    """Unknown codes and tokens are limited per IP, so guessing is slow."""
+    return is_ratelimited(
+        request,
+        group="invites.lookup",
+        key="ip",
+        rate=settings.INVITES_RATE_LOOKUP,
+        increment=increment,
+    )
+
+
+class InviteValidateView(ChroteView):
+    authentication_classes: list = []
+    required_role = None
+
+    @extend_schema(
+        responses={200: s.ValidateOut},
+        summary="Check a workspace invite token (public)",
+        tags=["workspace"],
+    )
+    def get(self, request: Request, token: str) -> Response:
+        if lookup_limited(request, increment=False):
+            raise TooManyLookupsError(retry_after=60)
+        invite, reason = selectors.workspace_invite_check(token=token)
+        if invite is None:
+            if reason == "not_found":
+                lookup_limited(request, increment=True)
+            return Response({"valid": False, "reason": reason})
+        return Response({"valid": True, "role": invite.role})
+
+
+class InviteAcceptView(ChroteView):
+    required_role = Role.VIEWER
+
+    @extend_schema(
+        request=None,
+        responses={200: s.AcceptOut},
+        summary="Accept a workspace invite (signed in)",
+        tags=["workspace"],
+    )
+    def post(self, request: Request, token: str) -> Response:
+        if lookup_limited(request, increment=False):
+            raise TooManyLookupsError(retry_after=60)
+        try:
+            accepted = services.workspace_invite_accept(
+                token=token, user=request.user, ip=client_ip(request)
+            )
+        except Exception as exc:
+            if getattr(exc, "reason", None) == "not_found":
+                lookup_limited(request, increment=True)
+            raise
+        return Response({"success": True, "role": accepted.role})
