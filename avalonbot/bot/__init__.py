@@ -1,0 +1,1 @@
+"""Belief tracking and policies (pure Python, no Django)."""

@@ -1,0 +1,163 @@
+"""The belief bot: acts to maximise its side's chance of winning under its belief."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from avalonbot.bot.agents import NO, YES, Decision, IllegalDecisionError, all_teams
+from avalonbot.bot.belief import Belief, belief
+from avalonbot.bot.view import View
+from avalonbot.engine import rules
+
+# Good voters approve a team whose chance of being clean is at least this share of the best
+# team's chance (the rest of the rounds can still find a better one).
+APPROVE_SHARE = 0.8
+# Evil: probability of failing a mission when failing is not forced (hiding early).
+EVIL_FAIL_EARLY = 0.7
+# Merlin: chance of approving a team holding a spy he can see, when nothing is at stake.
+MERLIN_SOFT_APPROVE = 0.35
+
+
+def _mask(seats) -> int:  # type: ignore[no-untyped-def]
+    out = 0
+    for s in seats:
+        out |= 1 << s
+    return out
+
+
+class BeliefAgent:
+    name = "bot"
+
+    def decide(self, view: View, rng: random.Random) -> Decision:
+        phase = view.phase
+        handler = {
+            "pick": self._pick,
+            "vote": self._vote,
+            "mission": self._mission,
+            "lady": self._lady,
+            "assassination": self._assassinate,
+        }.get(phase)
+        if handler is None:
+            raise IllegalDecisionError(f"nothing to decide in phase {phase}")
+        b = belief(view)
+        decision = handler(view, b, rng)
+        decision.beliefs = b.top(view.setup.players)
+        return decision
+
+    # --- good and evil ---------------------------------------------------------------------
+    def _known_evil(self, view: View) -> set[int]:
+        known = set(view.setup.spies)
+        if view.setup.evil:
+            known.add(view.me)
+        return known
+
+    def _pick(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        size = view.team_size
+        if view.setup.evil:
+            return self._evil_pick(view, b, rng)
+        sets = b.evil_sets()
+        teams = all_teams(view.n, size, view.me)
+        if view.setup.role == rules.MERLIN:
+            public = belief(view, public=True).evil_sets()
+            scored = [
+                (b.p_clean(_mask(t), sets) + 0.15 * _p_clean(public, _mask(t)), rng.random(), t)
+                for t in teams
+            ]
+        else:
+            scored = [(b.p_clean(_mask(t), sets), rng.random(), t) for t in teams]
+        best = max(scored)
+        return Decision(YES, list(best[2]), note=f"p_clean={best[0]:.3f}")
+
+    def _evil_pick(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        size = view.team_size
+        need = view.fails_required()
+        known = self._known_evil(view)
+        public = belief(view, public=True)
+        p_evil = public.p_evil()
+        goods = sorted(
+            (s for s in range(view.n) if s not in known), key=lambda s: (p_evil[s], rng.random())
+        )
+        mates = sorted((s for s in known if s != view.me), key=lambda s: (p_evil[s], rng.random()))
+        team = [view.me, *mates[: need - 1]]
+        team += goods[: size - len(team)]
+        if len(team) < size:  # not enough good players to fill (tiny games): anyone
+            team += [s for s in range(view.n) if s not in team][: size - len(team)]
+        return Decision(YES, sorted(team[:size]), note="evil pick")
+
+    def _vote(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        team = view.proposed
+        hammer = view.pick == rules.MAX_PICKS - 1
+        if view.setup.evil:
+            known = self._known_evil(view)
+            dirty = len(team & known)
+            if hammer:
+                return Decision(YES if dirty else NO, note="hammer")
+            if view.leader == view.me:
+                return Decision(YES)
+            if view.failures == rules.WINS_NEEDED - 1:
+                return Decision(YES if dirty >= view.fails_required() else NO)
+            return Decision(YES if dirty else NO, note=f"evil on team={dirty}")
+        if hammer or view.leader == view.me:
+            return Decision(YES, note="hammer" if hammer else "own team")
+        sets = b.evil_sets()
+        p_team = b.p_clean(_mask(team), sets)
+        best = max(
+            b.p_clean(_mask(t), sets) for t in all_teams(view.n, len(team) or view.team_size)
+        )
+        if view.setup.role == rules.MERLIN:
+            # Merlin knows; he lets a dirty team through when nothing is at stake, to hide.
+            at_stake = view.failures == rules.WINS_NEEDED - 1 or view.mission == 0
+            if p_team < 0.5 and not at_stake and rng.random() < MERLIN_SOFT_APPROVE:
+                return Decision(YES, note=f"p_clean={p_team:.3f} (hiding)")
+        threshold = APPROVE_SHARE * best
+        if view.pick >= 3:
+            threshold *= 0.85
+        approve = p_team >= threshold - 1e-9
+        return Decision(YES if approve else NO, note=f"p_clean={p_team:.3f} best={best:.3f}")
+
+    def _mission(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        if not view.setup.evil:
+            return Decision(YES)
+        known = self._known_evil(view)
+        need = view.fails_required()
+        mates = sorted(s for s in view.proposed if s in known)
+        if view.setup.role == rules.OBERON:
+            failing = [view.me]
+        else:
+            failing = mates[:need] if len(mates) >= need else mates
+        if view.me not in failing:
+            return Decision(YES, note="a teammate fails")
+        if len(mates) < need:
+            return Decision(YES, note="not enough evil to fail")
+        forced = view.failures == rules.WINS_NEEDED - 1 or view.successes == rules.WINS_NEEDED - 1
+        if forced or view.mission > 0 or rng.random() < EVIL_FAIL_EARLY:
+            return Decision(NO, note="fail")
+        return Decision(YES, note="hide")
+
+    def _lady(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        targets = view.lady_targets()
+        if not targets:
+            raise IllegalDecisionError("no eligible Lady target")
+        p = b.p_evil()
+        if view.setup.evil:
+            choice = max(targets, key=lambda s: (s not in self._known_evil(view), rng.random()))
+        else:
+            choice = max(targets, key=lambda s: (_entropy(p[s]), rng.random()))
+        return Decision(YES, [choice], note=f"p_evil={p[choice]:.3f}")
+
+    def _assassinate(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        targets = view.assassination_targets()
+        pm = b.p_merlin()
+        choice = max(targets, key=lambda s: (pm[s], rng.random()))
+        return Decision(YES, [choice], note=f"p_merlin={pm[choice]:.3f}")
+
+
+def _p_clean(sets: dict[int, float], team: int) -> float:
+    return sum(w for mask, w in sets.items() if not mask & team)
+
+
+def _entropy(p: float) -> float:
+    if p <= 0 or p >= 1:
+        return 0.0
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
