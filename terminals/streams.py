@@ -1,0 +1,113 @@
+"""Live output: one tmux control-mode client per session that has subscribers *in this process*.
+
+Each process streams only for its own sockets and hands output straight to them, so with two
+processes behind Redis both stream and nothing is delivered twice; claims and presence (which
+every process must hear) go through the channel layer. A session nobody watches costs nothing:
+the client is stopped when its last listener leaves.
+
+The registry is per event loop: it holds live asyncio tasks and subprocesses of this process,
+never state another process needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import Protocol
+
+from terminals import tmux
+
+logger = logging.getLogger(__name__)
+
+
+class Listener(Protocol):
+    async def stream_event(self, session_name: str, event: tmux.ControlEvent) -> None: ...
+
+
+class _Stream:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.listeners: list[Listener] = []
+        self.client = tmux.ControlClient(name)
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.client.start()
+        self.task = asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            async for event in self.client.events():
+                for listener in list(self.listeners):
+                    try:
+                        await listener.stream_event(self.name, event)
+                    except Exception:
+                        logger.exception("stream listener failed session=%s", self.name)
+                if event.kind == "exit":
+                    break
+        finally:
+            registry = _registry()
+            if registry.streams.get(self.name) is self:
+                del registry.streams[self.name]
+
+    async def stop(self) -> None:
+        await self.client.stop()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.streams: dict[str, _Stream] = {}
+        self.lock = asyncio.Lock()
+
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _registry() -> _Registry:
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        registry = _registries[loop] = _Registry()
+    return registry
+
+
+async def subscribe(session_name: str, listener: Listener) -> None:
+    """Make sure the session is streaming in this process and `listener` hears it."""
+    registry = _registry()
+    async with registry.lock:
+        stream = registry.streams.get(session_name)
+        if stream is None or (stream.task is not None and stream.task.done()):
+            stream = _Stream(session_name)
+            await stream.start()
+            registry.streams[session_name] = stream
+            logger.debug("stream started session=%s", session_name)
+        if listener not in stream.listeners:
+            stream.listeners.append(listener)
+
+
+async def unsubscribe(session_name: str, listener: Listener) -> None:
+    """Stop `listener` hearing the session; the last one out stops the tmux client."""
+    registry = _registry()
+    async with registry.lock:
+        stream = registry.streams.get(session_name)
+        if stream is None:
+            return
+        if listener in stream.listeners:
+            stream.listeners.remove(listener)
+        if not stream.listeners:
+            del registry.streams[session_name]
+            await stream.stop()
+            logger.debug("stream stopped session=%s", session_name)
+
+
+def active_streams() -> list[str]:
+    """Sessions this process streams now (for tests and the admin)."""
+    return sorted(_registry().streams)
