@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.BodySizeLimitMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -135,13 +136,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # cache is a table in the database, so limits and lockouts survive a restart of the web process.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    _redis_cache = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "lobby",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "lobby",
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-        }
+        # Rate limits and counters: degrade (fail open, logged) while Redis is down.
+        "default": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
+        # PIN and password attempt limits: errors surface, and those limits fail closed.
+        "strict": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -150,12 +154,8 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "lobby_cache",
-        }
-    }
+    _db_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lobby_cache"}
+    CACHES = {"default": _db_cache, "strict": _db_cache}
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
@@ -249,6 +249,7 @@ LOBBY_MAX_JSON_DEPTH = 64
 
 RATELIMIT_IP_META_KEY = "config.net.ratelimit_ip"
 RATELIMIT_VIEW = "config.errors.ratelimited_view"
+RATELIMIT_FAIL_OPEN = True  # only while the cache is down (see config/cache.py)
 
 # --- CORS: WatchParty documents configurable origins with credentials.
 CORS_ALLOWED_ORIGINS = env.list("WATCHPARTY_CORS_ORIGINS", default=[])

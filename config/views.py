@@ -6,7 +6,7 @@ import secrets
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -31,6 +31,7 @@ def _check_database() -> None:
 
 
 def _check_cache() -> None:
+    cache = caches["strict"]  # the one that raises when the cache is down
     key = f"ready:{secrets.token_hex(8)}"
     cache.set(key, "1", timeout=10)
     if cache.get(key) != "1":

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from accounts.models import ApiSession, DeviceCode
 
@@ -34,10 +34,24 @@ def test_ready_is_503_naming_what_failed(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
-    monkeypatch.setattr(cache, "set", broken)
+    monkeypatch.setattr(caches["strict"], "set", broken)
     r = client.get("/ready")
     assert r.status_code == 503
     assert r.json()["checks"] == {"database": "ok", "cache": "unavailable", "channel_layer": "ok"}
+
+
+@pytest.mark.django_db
+def test_database_errors_are_503_not_500(client, monkeypatch):
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("accounts.services.device_code_create", down)
+    r = client.post("/auth/codes", {"game_id": "x"}, content_type="application/json")
+    assert r.status_code == 503
+    assert r.json() == {"error": "Service temporarily unavailable"}
+    assert r["Retry-After"] == "5"
 
 
 @pytest.mark.django_db
@@ -135,7 +149,7 @@ def test_redis_and_postgres_urls_switch_the_backends(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.ResilientRedisCache",
         "channels_redis.core.RedisChannelLayer",
         "True",
     ]
