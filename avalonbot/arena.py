@@ -15,7 +15,7 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from avalonbot.bot.agents import Decision, HeuristicAgent, RandomAgent, check_legal
 from avalonbot.bot.policy import BeliefAgent
@@ -75,8 +75,12 @@ class GameRecord:
     decisions: int
 
 
-# decide(seat, setup_body, game_info, agent_name, rng) -> answer body {"buttonPressed", ...}
-Remote = Callable[[int, dict, dict, str, random.Random], dict]
+class Remote(Protocol):
+    """The bot's seats played through the HTTP API (one object per game)."""
+
+    def start(self, seat: int, body: dict) -> None: ...
+    def act(self, seat: int, info: dict) -> dict: ...
+    def end(self, seat: int, info: dict) -> None: ...
 
 
 def _apply(game: Game, seat: int, view: View, decision: Decision) -> None:
@@ -94,7 +98,9 @@ def _apply(game: Game, seat: int, view: View, decision: Decision) -> None:
         game.assassinate(seat, sel[0])
 
 
-def play(deal: Deal, good: str, evil: str, remote: Remote | None = None) -> GameRecord:
+def play(
+    deal: Deal, good: str, evil: str, remote: Callable[[], Remote] | None = None
+) -> GameRecord:
     """One full game of `deal` with agent `good` in every good seat and `evil` in every evil one."""
     names = [f"P{i}" for i in range(deal.n)]
     game = Game(list(deal.roles), first_leader=deal.first_leader, lady_enabled=deal.lady)
@@ -106,6 +112,10 @@ def play(deal: Deal, good: str, evil: str, remote: Remote | None = None) -> Game
         agents[seat] = (kind, AGENTS[kind]())
         bodies[seat] = session_body(game, seat, names)
         setups[seat] = parse_setup(bodies[seat])
+    client = remote() if remote is not None else None
+    remote_seats = [s for s in range(deal.n) if agents[s][0] == "bot"] if client else []
+    for seat in remote_seats:
+        client.start(seat, bodies[seat])  # type: ignore[union-attr]
     decisions = 0
     while game.phase != FINISHED:
         seat = game.actors()[0]
@@ -113,12 +123,14 @@ def play(deal: Deal, good: str, evil: str, remote: Remote | None = None) -> Game
         info = game_info(game, seat, names)
         view = parse_view(setups[seat], info)
         rng = random.Random(seed_for(deal.seed, seat, decisions))  # noqa: S311 - reproducible
-        if remote is not None and kind == "bot":
-            decision = _decision_from_answer(view, remote(seat, bodies[seat], info, kind, rng))
+        if client is not None and seat in remote_seats:
+            decision = _decision_from_answer(view, client.act(seat, info))
         else:
             decision = agent.decide(view, rng)
         _apply(game, seat, view, decision)
         decisions += 1
+    for seat in remote_seats:
+        client.end(seat, game_info(game, seat, names))  # type: ignore[union-attr]
     return GameRecord(deal, good, evil, game.winner or "", game.reason, decisions)
 
 
@@ -259,7 +271,7 @@ def run(
     agent: str,
     opponents: list[str],
     deals: list[Deal],
-    remote: Remote | None = None,
+    remote: Callable[[], Remote] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     report = Report(agent, opponents)

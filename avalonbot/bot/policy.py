@@ -161,3 +161,29 @@ def _entropy(p: float) -> float:
     if p <= 0 or p >= 1:
         return 0.0
     return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
+def decision_seed(seed: int, view: View) -> int:
+    """Same seed + same game state -> same decision (a retried call gets the same answer)."""
+    import hashlib
+
+    key = f"{seed}|{view.phase}|{view.mission}|{view.pick}|{len(view.proposals)}|{view.me}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
+def act(setup, info, seed: int) -> tuple[View, Decision]:  # type: ignore[no-untyped-def]
+    """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError)."""
+    from avalonbot.bot.agents import RandomAgent, check_legal
+    from avalonbot.bot.view import parse_view
+
+    view = parse_view(setup, info)
+    rng = random.Random(decision_seed(seed, view))  # noqa: S311 - reproducible play
+    decision = BeliefAgent().decide(view, rng)
+    try:
+        check_legal(view, decision)
+    except IllegalDecisionError:  # never answer illegally: fall back to a random legal move
+        fallback = RandomAgent().decide(view, rng)
+        check_legal(view, fallback)
+        fallback.beliefs, fallback.note = decision.beliefs, "fallback: " + decision.note
+        decision = fallback
+    return view, decision

@@ -1,0 +1,80 @@
+"""ProAvalon's bot API (proavalon-bot-api.md + proavalon-gameinfo.md). Success is always 200."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avalonbot import services
+from avalonbot.api.serializers import ActIn, ActOut, EndIn, SessionOut
+from avalonbot.capabilities import info
+from avalonbot.exceptions import BadGameError
+from config import errors
+
+
+class AvalonView(APIView):
+    # ProAvalon sends a raw key in Authorization: the platform's Bearer class must not see it.
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get_exception_handler(self):  # type: ignore[no-untyped-def]
+        return errors.chrote_handler
+
+    def authorize(self, request: Request) -> tuple:
+        return services.api_key_check(header=request.headers.get("Authorization"))
+
+
+class InfoView(AvalonView):
+    @extend_schema(summary="Bot information and capabilities", auth=[])
+    def get(self, request: Request) -> Response:
+        return Response(info())
+
+    def post(self, request: Request) -> Response:  # some clients POST
+        return Response(info())
+
+
+class SessionView(AvalonView):
+    @extend_schema(summary="Start a game session", request=dict, responses=SessionOut)
+    def post(self, request: Request) -> Response:
+        api_key, label = self.authorize(request)
+        if not isinstance(request.data, dict):
+            raise BadGameError("the body must be a JSON object")
+        session = services.session_create(body=request.data, api_key=api_key, key_label=label)
+        return Response({"sessionID": session.public_id}, status=200)
+
+
+class ActView(AvalonView):
+    @extend_schema(summary="Get the bot's action", request=ActIn, responses=ActOut)
+    def post(self, request: Request) -> Response:
+        self.authorize(request)
+        data = ActIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = services.session_act(
+            session_id=data.validated_data["sessionID"],
+            game_info=request.data["gameInfo"],
+        )
+        return Response(answer, status=200)
+
+
+class EndView(AvalonView):
+    """Both `/v0/session/delete` (the document) and `/v0/session/gameover` (the real client)."""
+
+    reason_default = "complete"
+
+    @extend_schema(summary="End a game session", request=EndIn, responses={200: None})
+    def post(self, request: Request) -> Response:
+        self.authorize(request)
+        data = EndIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.session_end(
+            session_id=data.validated_data["sessionID"],
+            reason=data.validated_data.get("reason", self.reason_default),
+            game_info=request.data.get("gameInfo"),
+        )
+        return Response({}, status=200)
+
+
+class GameOverView(EndView):
+    reason_default = "gameover"

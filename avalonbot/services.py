@@ -1,0 +1,190 @@
+"""The only code that mutates avalonbot's data: API keys, sessions, decisions, arena runs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from avalonbot.bot.agents import IllegalDecisionError
+from avalonbot.bot.policy import act
+from avalonbot.bot.view import GameInfoError, Setup, parse_phase, parse_setup
+from avalonbot.exceptions import (
+    BadApiKeyError,
+    BadGameError,
+    BadGameInfoError,
+    SessionNotFoundError,
+)
+from avalonbot.models import ApiKey, ArenaRun, BotSession, Decision
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 256
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, name: str) -> tuple[ApiKey, str]:
+    """A new key; returns it with the raw key, which is shown once and never stored."""
+    key = "avk_" + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(name=name[:100], key_digest=digest(key), prefix=key[:8])
+    return api_key, key
+
+
+def api_key_check(*, header: str | None) -> tuple[ApiKey | None, str]:
+    """The key an `Authorization` header carries (raw or `Bearer <key>`), else BadApiKeyError.
+
+    Returns (ApiKey row or None for a key from settings, a label for the logs/admin).
+    """
+    raw = (header or "").strip()
+    if raw[:7].lower() == "bearer ":
+        raw = raw[7:].strip()
+    if not raw or len(raw) > MAX_KEY_LENGTH:
+        raise BadApiKeyError()
+    wanted = digest(raw)
+    matched = False
+    for i, configured in enumerate(settings.AVALON_API_KEY):
+        if hmac.compare_digest(digest(configured), wanted):
+            matched = True
+            label = f"AVALON_API_KEY[{i}]"
+    if matched:
+        return None, label
+    for api_key in ApiKey.objects.filter(is_active=True):
+        if hmac.compare_digest(api_key.key_digest, wanted):
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+            return api_key, api_key.name
+    raise BadApiKeyError()
+
+
+@transaction.atomic
+def session_create(*, body: Any, api_key: ApiKey | None = None, key_label: str = "") -> BotSession:
+    try:
+        setup = parse_setup(body)
+    except GameInfoError as exc:
+        raise BadGameError(str(exc)) from exc
+    session = BotSession.objects.create(
+        api_key=api_key,
+        key_label=key_label[:100],
+        body=body,
+        setup=setup.as_dict(),
+        num_players=setup.num_players,
+        role=setup.role,
+        bot_name=setup.name,
+        seed=secrets.randbits(62),
+    )
+    logger.info("avalon session created players=%s role=%s", setup.num_players, setup.role)
+    return session
+
+
+def _active_session(session_id: Any, *, lock: bool = True) -> BotSession:
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 40:
+        raise SessionNotFoundError()
+    qs = BotSession.objects.select_for_update() if lock else BotSession.objects
+    session = qs.filter(public_id=session_id).first()
+    if session is None or session.status != BotSession.Status.ACTIVE:
+        raise SessionNotFoundError()
+    return session
+
+
+@transaction.atomic
+def session_act(*, session_id: Any, game_info: Any) -> dict[str, Any]:
+    """The bot's answer to one `gameInfo`, stored with its beliefs before it is returned."""
+    session = _active_session(session_id)
+    started = time.perf_counter()
+    setup = Setup.from_dict(session.setup)
+    try:
+        view, decision = act(setup, game_info, session.seed)
+    except GameInfoError as exc:
+        raise BadGameInfoError(f"gameInfo: {exc}") from exc
+    except IllegalDecisionError as exc:
+        raise BadGameInfoError(f"gameInfo: {exc}") from exc
+    answer = decision.answer(view)
+    elapsed = (time.perf_counter() - started) * 1000
+    index = session.decisions.count()
+    Decision.objects.create(
+        session=session,
+        index=index,
+        phase=view.phase,
+        mission=view.mission + 1,
+        pick=view.pick + 1,
+        answer=answer,
+        beliefs=decision.beliefs,
+        note=decision.note[:200],
+        game_info=game_info,
+        elapsed_ms=round(elapsed, 2),
+    )
+    return answer
+
+
+def _winner(game_info: Any) -> str:
+    if isinstance(game_info, dict):
+        winner = game_info.get("winner")
+        if isinstance(winner, str) and winner.lower() in ("resistance", "spy"):
+            return "Resistance" if winner.lower() == "resistance" else "Spy"
+    return ""
+
+
+@transaction.atomic
+def session_end(*, session_id: Any, reason: str, game_info: Any) -> BotSession:
+    """Record the result and release the session; ending an ended session changes nothing."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 40:
+        raise SessionNotFoundError()
+    session = BotSession.objects.select_for_update().filter(public_id=session_id).first()
+    if session is None:
+        raise SessionNotFoundError()
+    if session.status == BotSession.Status.ENDED:
+        return session
+    winner = _winner(game_info)
+    finished = False
+    if isinstance(game_info, dict):
+        try:
+            finished = parse_phase(game_info) == "finished"
+        except GameInfoError:
+            finished = False
+    if winner and (finished or reason == "complete"):
+        setup = Setup.from_dict(session.setup)
+        session.winner = winner
+        session.bot_won = (winner == "Spy") == setup.evil
+    session.status = BotSession.Status.ENDED
+    session.ended_at = timezone.now()
+    session.end_reason = reason
+    session.final_info = game_info if isinstance(game_info, dict) else None
+    session.save()
+    return session
+
+
+@transaction.atomic
+def arena_run_record(
+    *,
+    agent: str,
+    opponents: list[str],
+    games: int,
+    seed: int,
+    players: list[int],
+    roles: list[str],
+    lady: bool,
+    http: bool,
+    duration_s: float,
+    summary: dict[str, Any],
+) -> ArenaRun:
+    return ArenaRun.objects.create(
+        agent=agent,
+        opponents=",".join(opponents),
+        games=games,
+        seed=seed,
+        players=",".join(str(n) for n in players),
+        roles=",".join(roles),
+        lady=lady,
+        http=http,
+        duration_s=round(duration_s, 2),
+        summary=summary,
+    )
