@@ -143,7 +143,7 @@ def certificate_pem() -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def local_stamp(digest: bytes, *, now: datetime | None = None) -> Stamp:
+def local_stamp(digest: bytes, *, now: datetime | None = None, nonce: int | None = None) -> Stamp:
     """Sign a TimeStampToken over a SHA-256 `digest` with the local authority."""
     if len(digest) != 32:
         raise TimestampError("the message imprint must be a SHA-256 digest")
@@ -164,6 +164,7 @@ def local_stamp(digest: bytes, *, now: datetime | None = None) -> Stamp:
             "gen_time": gen_time,
             "accuracy": {"millis": 1},
             "ordering": False,
+            **({"nonce": nonce} if nonce is not None else {}),
         }
     )
     tst_der = tst_info.dump()
