@@ -16,6 +16,8 @@ def run(ctx: Context) -> list[Row]:
     manage(
         env,
         "shell",
+        "-v",
+        "0",
         "-c",
         "from accounts.models import Application as A; A.objects.create(name='Bench', game_id='bench')",
     )

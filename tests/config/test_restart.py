@@ -36,6 +36,8 @@ def test_restart_keeps_users_applications_sessions_and_codes(tmp_path):
     token = manage(
         env,
         "shell",
+        "-v",
+        "0",
         "-c",
         "from accounts.models import Application, User; from accounts import services;"
         "Application.objects.create(name='CLI', game_id='cli');"
