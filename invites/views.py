@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from accounts.models import Role
 from config.errors import DomainError
 from config.net import client_ip
 from invites import members, selectors, services, targets
+from invites.limits import lookup_missed, lookups_exhausted
 from invites.models import (
     HOST_INVITE_MAX_EXPIRES,
     HOST_INVITE_MAX_GRANTS,
@@ -46,16 +46,6 @@ STATE_TEXT = {
 }
 
 
-def _lookup_limited(request: HttpRequest, *, increment: bool) -> bool:
-    return is_ratelimited(
-        request,
-        group="invites.lookup",
-        key="ip",
-        rate=settings.INVITES_RATE_LOOKUP,
-        increment=increment,
-    )
-
-
 def _safe_redirect(request: HttpRequest, url: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         url = "/"
@@ -75,11 +65,11 @@ def _int(raw: str | None, default: int) -> int | None:
 @require_http_methods(["GET", "POST"])
 def landing(request: HttpRequest, code: str) -> HttpResponse:
     """Who invites you, to what, until when, uses left; sign in, then join (POST)."""
-    if _lookup_limited(request, increment=False):
+    if lookups_exhausted(request):
         return render(request, "invites/landing_missing.html", {"limited": True}, status=429)
     invite = selectors.host_invite_get(code=code)
     if invite is None:
-        _lookup_limited(request, increment=True)
+        lookup_missed(request)
         return render(request, "invites/landing_missing.html", {"code": code}, status=404)
     user = request.user
     error = None
@@ -195,11 +185,11 @@ def invite_revoke(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def workspace_landing(request: HttpRequest, token: str) -> HttpResponse:
     """A workspace invite: sign in (GitHub, Google or email), then accept."""
-    if _lookup_limited(request, increment=False):
+    if lookups_exhausted(request):
         return render(request, "invites/workspace_landing.html", {"reason": "limited"}, status=429)
     invite, reason = selectors.workspace_invite_check(token=token)
     if invite is None and reason == "not_found":
-        _lookup_limited(request, increment=True)
+        lookup_missed(request)
     here = request.path
     context: dict = {
         "invite": invite,

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
-from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
@@ -27,9 +26,11 @@ from invites import members, selectors, services
 from invites.api import serializers as s
 from invites.exceptions import (
     HostInviteNotFoundError,
+    InvalidInviteTokenError,
     TooManyLookupsError,
     ValidationFailedError,
 )
+from invites.limits import lookup_missed, lookups_exhausted
 from invites.models import HostInvite
 
 
@@ -257,17 +258,6 @@ class InviteView(ChroteView):
         return Response({"success": True})
 
 
-def lookup_limited(request: Request, *, increment: bool) -> bool:
-    """Unknown codes and tokens are limited per IP, so guessing is slow."""
-    return is_ratelimited(
-        request,
-        group="invites.lookup",
-        key="ip",
-        rate=settings.INVITES_RATE_LOOKUP,
-        increment=increment,
-    )
-
-
 class InviteValidateView(ChroteView):
     authentication_classes: list = []
     required_role = None
@@ -278,12 +268,12 @@ class InviteValidateView(ChroteView):
         tags=["workspace"],
     )
     def get(self, request: Request, token: str) -> Response:
-        if lookup_limited(request, increment=False):
+        if lookups_exhausted(request):
             raise TooManyLookupsError(retry_after=60)
         invite, reason = selectors.workspace_invite_check(token=token)
         if invite is None:
             if reason == "not_found":
-                lookup_limited(request, increment=True)
+                lookup_missed(request)
             return Response({"valid": False, "reason": reason})
         return Response({"valid": True, "role": invite.role})
 
@@ -298,14 +288,14 @@ class InviteAcceptView(ChroteView):
         tags=["workspace"],
     )
     def post(self, request: Request, token: str) -> Response:
-        if lookup_limited(request, increment=False):
+        if lookups_exhausted(request):
             raise TooManyLookupsError(retry_after=60)
         try:
             accepted = services.workspace_invite_accept(
                 token=token, user=request.user, ip=client_ip(request)
             )
-        except Exception as exc:
-            if getattr(exc, "reason", None) == "not_found":
-                lookup_limited(request, increment=True)
+        except InvalidInviteTokenError as exc:
+            if exc.reason == "not_found":
+                lookup_missed(request)
             raise
         return Response({"success": True, "role": accepted.role})

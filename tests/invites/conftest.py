@@ -84,3 +84,9 @@ def expire(invite: HostInvite | WorkspaceInvite) -> None:
 def _isolated_urls(settings) -> None:  # type: ignore[no-untyped-def]
     if os.environ.get("LOBBY_INVITES_ISOLATED") == "1":
         settings.ROOT_URLCONF = "tests.invites.urls"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    """These tests make many users; their passwords need not resist brute force."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
