@@ -190,6 +190,12 @@ class WatchPartyConsumer(JsonConsumer):
         except Exception:
             logger.exception("presence check failed for a watch party")
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        task = self.lifecycle
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        await super().close(code=code, reason=reason)
+
     # -- errors -------------------------------------------------------------------------------
 
     async def send_error(self, exc: DomainError, count: bool = True) -> None:
