@@ -67,3 +67,9 @@ def raw_sink(make_session, tmp_path) -> Callable[[], tuple[libtmux.Session, Path
         return session, out
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    """Users are made by the handful here; slow password hashing is not what these tests test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
