@@ -23,7 +23,9 @@ LEAD_GOOD = (1.0, 0.55)  # j == 0, j >= 1
 LEAD_MERLIN = (1.0, 0.12)
 LEAD_EVIL_ONE, LEAD_EVIL_MORE = 1.0, 0.35
 # Voters: P(approve).
-VOTE_GOOD = {"on": 0.85, "clean": 0.62, "dirty": 0.45, "lead": 0.97}
+# A good voter does not know the evil set: its vote follows public suspicion (a team member
+# was on a failed mission), not the truth. Merlin's and evil's votes follow the truth.
+VOTE_GOOD = {"on": 0.85, "trusted": 0.8, "suspect": 0.25, "lead": 0.97}
 VOTE_MERLIN = {"on_clean": 0.95, "on_dirty": 0.3, "clean": 0.85, "dirty": 0.15}
 VOTE_EVIL = {"dirty": 0.85, "clean": 0.3}
 HAMMER_GOOD, HAMMER_EVIL_DIRTY, HAMMER_EVIL_CLEAN = 0.97, 0.95, 0.5
@@ -101,7 +103,7 @@ def _lead_norms(n: int, k: int, size: int) -> tuple[float, float, float]:
 
 
 def _vote_logs(
-    approve: bool, on: bool, lead: bool, hammer: bool
+    approve: bool, on: bool, lead: bool, hammer: bool, suspect: bool = False
 ) -> tuple[tuple[float, float], ...]:
     """((good clean, good dirty), (merlin clean, merlin dirty), (evil clean, evil dirty)) logs."""
 
@@ -118,9 +120,32 @@ def _vote_logs(
         g = (lg(VOTE_GOOD["on"]), lg(VOTE_GOOD["on"]))
         mm = (lg(VOTE_MERLIN["on_clean"]), lg(VOTE_MERLIN["on_dirty"]))
     else:
-        g = (lg(VOTE_GOOD["clean"]), lg(VOTE_GOOD["dirty"]))
+        pg = VOTE_GOOD["suspect" if suspect else "trusted"]
+        g = (lg(pg), lg(pg))
         mm = (lg(VOTE_MERLIN["clean"]), lg(VOTE_MERLIN["dirty"]))
     return g, mm, (lg(VOTE_EVIL["clean"]), lg(VOTE_EVIL["dirty"]))
+
+
+def _publicly_trusted(view: View, mission: int) -> frozenset[int]:
+    """Seats a good player with no private knowledge trusts before `mission`: the n - evil
+    least suspect by fail cards and by who led or approved failed teams (ties trusted)."""
+    n = view.n
+    score = [0.0] * n
+    approved = {p.mission: p for p in view.proposals if p.approved}
+    for m in view.missions:
+        if m.mission >= mission or not m.team:
+            continue
+        sign = 1.0 if m.fails else -0.3
+        for s in m.team:
+            score[s] += (m.fails / len(m.team) * 2) if m.fails else -0.25
+        p = approved.get(m.mission)
+        if p is not None and p.votes is not None:
+            score[p.leader] += 0.5 * sign
+            for s in range(n):
+                if s not in m.team:
+                    score[s] += (0.35 if p.votes[s] else -0.35) * sign
+    cutoff = sorted(score)[n - rules.EVIL_COUNT[n] - 1]
+    return frozenset(s for s in range(n) if score[s] <= cutoff)
 
 
 def hypotheses(view: View, *, public: bool = False) -> list[tuple[int, int]]:
@@ -201,7 +226,11 @@ def belief(view: View, *, public: bool = False) -> Belief:
         team = sum(1 << s for s in p.team)
         size = len(p.team)
         hammer = p.pick == rules.MAX_PICKS - 1
-        seat_logs = [_vote_logs(p.votes[s], s in p.team, s == p.leader, hammer) for s in range(n)]
+        trusted = _publicly_trusted(view, p.mission)
+        seat_logs = [
+            _vote_logs(p.votes[s], s in p.team, s == p.leader, hammer, not p.team <= trusted | {s})
+            for s in range(n)
+        ]
         sum_good = (
             sum(seat_logs[s][0][0] for s in range(n)),
             sum(seat_logs[s][0][1] for s in range(n)),
@@ -209,12 +238,34 @@ def belief(view: View, *, public: bool = False) -> Belief:
         leader_in = p.leader in p.team and 0 < size <= n
         props.append((team, p.leader, leader_in, size, seat_logs, sum_good))
     missions = [(sum(1 << s for s in m.team), m.fails) for m in view.missions if m.team]
+    setup = view.setup
+    # Merlin does not see Mordred: from an evil seat, average Merlin's evidence over which
+    # evil seat is Mordred (a good seat keeps the cheaper full-evil-set approximation).
+    mordred_unknown = setup.evil and rules.MORDRED in setup.specials
+
+    def merlin_ratio(mask: int, visible: int) -> list[float]:
+        ratio = [0.0] * n  # log P(acts as Merlin) - log P(acts as a good player), per seat
+        for team, leader, leader_in, size, seat_logs, _sum_good in props:
+            jv = popcount(team & visible)
+            d = 1 if jv else 0
+            for s in range(n):
+                if not mask >> s & 1:
+                    ratio[s] += seat_logs[s][1][d] - seat_logs[s][0][d]
+            if leader_in and not mask >> leader & 1:
+                zg, zm, _ze = _lead_norms(n, k, size)
+                j = popcount(team & mask)
+                ratio[leader] += (
+                    math.log(LEAD_MERLIN[0] if jv == 0 else LEAD_MERLIN[1])
+                    - zm
+                    - (math.log(LEAD_GOOD[0] if j == 0 else LEAD_GOOD[1]) - zg)
+                )
+        return ratio
+
     logw: list[float] = []
     cache: dict[int, tuple[float, list[float]]] = {}
     for mask, m in hyps:
         if mask not in cache:
             base = 0.0
-            ratio = [0.0] * n  # log P(as Merlin) - log P(as good) per seat
             evil_seats = [s for s in range(n) if mask >> s & 1]
             for team, leader, leader_in, size, seat_logs, sum_good in props:
                 j = popcount(team & mask)
@@ -222,21 +273,13 @@ def belief(view: View, *, public: bool = False) -> Belief:
                 base += sum_good[d]
                 for s in evil_seats:
                     base += seat_logs[s][2][d] - seat_logs[s][0][d]
-                for s in range(n):
-                    if not mask >> s & 1:
-                        ratio[s] += seat_logs[s][1][d] - seat_logs[s][0][d]
                 if leader_in:
-                    zg, zm, ze = _lead_norms(n, k, size)
+                    zg, _zm, ze = _lead_norms(n, k, size)
                     if mask >> leader & 1:
                         f = LEAD_EVIL_ONE if j == 1 else LEAD_EVIL_MORE
                         base += math.log(f) - ze
                     else:
                         base += math.log(LEAD_GOOD[0] if j == 0 else LEAD_GOOD[1]) - zg
-                        ratio[leader] += (
-                            math.log(LEAD_MERLIN[0] if j == 0 else LEAD_MERLIN[1])
-                            - zm
-                            - (math.log(LEAD_GOOD[0] if j == 0 else LEAD_GOOD[1]) - zg)
-                        )
             for team, fails in missions:
                 j = popcount(team & mask)
                 base += (
@@ -244,6 +287,15 @@ def belief(view: View, *, public: bool = False) -> Belief:
                     + fails * math.log(FAIL_CARD)
                     + (j - fails) * math.log(1 - FAIL_CARD)
                 )
+            if mordred_unknown:
+                if setup.role == rules.MORDRED:
+                    candidates = [setup.me]
+                else:
+                    candidates = [s for s in evil_seats if s != setup.me]
+                ratios = [merlin_ratio(mask, mask & ~(1 << c)) for c in candidates]
+                ratio = [_log_mean_exp([r[s] for r in ratios]) for s in range(n)]
+            else:
+                ratio = merlin_ratio(mask, mask)
             cache[mask] = (base, ratio)
         base, ratio = cache[mask]
         logw.append(base + (ratio[m] if m >= 0 else 0.0))
@@ -251,3 +303,10 @@ def belief(view: View, *, public: bool = False) -> Belief:
     weights = [math.exp(x - top) for x in logw]
     total = sum(weights)
     return Belief(n=n, hyps=hyps, weights=[w / total for w in weights])
+
+
+def _log_mean_exp(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values) / len(values))

@@ -6,7 +6,7 @@ import math
 import random
 
 from avalonbot.bot.agents import NO, YES, Decision, IllegalDecisionError, all_teams
-from avalonbot.bot.belief import Belief, belief
+from avalonbot.bot.belief import Belief, _publicly_trusted, belief
 from avalonbot.bot.view import View
 from avalonbot.engine import rules
 
@@ -15,6 +15,8 @@ from avalonbot.engine import rules
 APPROVE_SHARE = 0.8
 # Evil: probability of failing a mission when failing is not forced (hiding early).
 EVIL_FAIL_EARLY = 0.7
+# Evil approves publicly trusted clean teams while fewer than this many missions succeeded.
+EVIL_BLEND_UNTIL = 2
 # Merlin: chance of approving a team holding a spy he can see, when nothing is at stake.
 MERLIN_SOFT_APPROVE = 0.35
 
@@ -97,7 +99,14 @@ class BeliefAgent:
                 return Decision(YES)
             if view.failures == rules.WINS_NEEDED - 1:
                 return Decision(YES if dirty >= view.fails_required() else NO)
-            return Decision(YES if dirty else NO, note=f"evil on team={dirty}")
+            if dirty:
+                return Decision(YES, note=f"evil on team={dirty}")
+            # A clean team: rejecting it marks us once it succeeds. Vote as a good player
+            # would while a success is affordable.
+            trusted = _publicly_trusted(view, view.mission)
+            if view.successes < EVIL_BLEND_UNTIL and team <= trusted | {view.me}:
+                return Decision(YES, note="clean team, blending in")
+            return Decision(NO, note="clean team")
         if hammer or view.leader == view.me:
             return Decision(YES, note="hammer" if hammer else "own team")
         sets = b.evil_sets()

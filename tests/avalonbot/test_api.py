@@ -289,7 +289,7 @@ def test_changing_game_info_roles_changes_no_decision(api, api_key):
 def test_both_end_calls_record_the_result_release_the_session_and_repeat_harmlessly(
     api, api_key, end_path
 ):
-    record, seats = play_through_api(api, "test-key-1", 5, [], False, 11, end_path=end_path)
+    _record, _seats = play_through_api(api, "test-key-1", 5, [], False, 11, end_path=end_path)
     sessions = BotSession.objects.all()
     assert sessions.count() == 5
     for session in sessions:
@@ -314,7 +314,7 @@ def test_client_sending_real_shapes_plays_complete_games_at_every_player_count(a
         9: ["percival", "mordred"],
         10: list(rules.SPECIAL_ROLES),
     }[n]
-    record, seats = play_through_api(api, "test-key-1", n, specials, n % 2 == 0, 100 + n)
+    record, _seats = play_through_api(api, "test-key-1", n, specials, n % 2 == 0, 100 + n)
     assert record.winner in ("good", "evil")
     assert Decision.objects.count() == record.decisions
     assert BotSession.objects.filter(status="ended").count() == n
