@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -161,12 +162,14 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     """
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     port = free_port()
-    data = workdir / "pgdata"
-    workdir.mkdir(parents=True, exist_ok=True)
     prefix: list[str] = []
     if os.geteuid() == 0:
+        # The `postgres` user must reach the cluster: not under pytest's root-only 0700 dirs.
+        workdir = Path(tempfile.mkdtemp(prefix="lobby-pg-", dir="/tmp"))
         shutil.chown(workdir, user="postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
+    data = workdir / "pgdata"
+    workdir.mkdir(parents=True, exist_ok=True)
 
     def run(*args: str) -> None:
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=60)
