@@ -195,3 +195,5 @@ def postgres_server(workdir: Path) -> Iterator[str]:
             timeout=60,
             check=False,
         )
+        if prefix:
+            shutil.rmtree(workdir, ignore_errors=True)
