@@ -41,7 +41,7 @@ CLOSE_FULL = 4003
 CLOSE_NOT_FOUND = 4004  # room does not exist, expired or was closed
 CLOSE_POLICY = 4008  # kept misbehaving
 MAX_CONSECUTIVE_ERRORS = 20
-SIGNALS = ("webrtc_offer", "webrtc_answer", "ice_candidate")
+SIGNALS = ("webrtc_offer", "webrtc_answer", "ice_candidate", "webrtc_request")
 SERVER_ONLY = ("user_joined", "user_left", "error", "session_state", "host_transfer_done")
 
 
@@ -277,7 +277,8 @@ class WatchPartyConsumer(JsonConsumer):
             group, {"type": "wp.message", "payload": message, "exclude": self.user_id}
         )
 
-    on_webrtc_offer = on_webrtc_answer = on_ice_candidate = _signal
+    # webrtc_request (ours): a viewer asks the host for an offer, e.g. after reconnecting.
+    on_webrtc_offer = on_webrtc_answer = on_ice_candidate = on_webrtc_request = _signal
 
     async def on_playback_state(self, payload: Any, content: dict) -> None:
         await database_sync_to_async(services.playback_set)(
