@@ -87,6 +87,10 @@ def _isolated_urls(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
-    """These tests make many users; their passwords need not resist brute force."""
+def _fast_passwords(request, settings) -> None:  # type: ignore[no-untyped-def]
+    """These tests make many users; their passwords need not resist brute force.
+
+    (Not in browser tests: the live server must be able to check the passwords.)"""
+    if request.node.get_closest_marker("browser"):
+        return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
