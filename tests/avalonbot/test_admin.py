@@ -1,0 +1,59 @@
+import pytest
+
+from avalonbot import services
+from avalonbot.models import ApiKey, BotSession
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, user_factory):
+    admin = user_factory(role="owner", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+def test_admin_creates_a_key_shown_once_and_stores_only_its_digest(admin_client, api, settings):
+    settings.AVALON_API_KEY = []
+    r = admin_client.post(
+        "/admin/avalonbot/apikey/add/", {"name": "proavalon", "is_active": "on"}, follow=True
+    )
+    assert r.status_code == 200
+    key = next(
+        str(m).split(": ")[1].split(" ")[0] for m in r.context["messages"] if "API key" in str(m)
+    )
+    row = ApiKey.objects.get()
+    assert row.key_digest == services.digest(key) and key not in row.key_digest
+    body = {
+        "numPlayers": 5,
+        "roles": [],
+        "cards": [],
+        "teamLeader": 0,
+        "players": ["a", "b", "c", "d", "e"],
+        "name": "a",
+        "role": "Resistance",
+    }
+    r = api.post("/avalon/v0/session", body, format="json", HTTP_AUTHORIZATION=key)
+    assert r.status_code == 200
+
+
+def test_admin_lists_sessions_with_decisions_and_arena_runs(admin_client, settings):
+    settings.AVALON_API_KEY = ["k"]
+    session = services.session_create(
+        body={
+            "numPlayers": 5,
+            "players": ["a", "b", "c", "d", "e"],
+            "name": "a",
+            "role": "merlin",
+            "see": {"spies": ["b", "c"]},
+        },
+    )
+    for url in (
+        "/admin/avalonbot/botsession/",
+        f"/admin/avalonbot/botsession/{session.pk}/change/",
+        "/admin/avalonbot/decision/",
+        "/admin/avalonbot/arenarun/",
+        "/admin/avalonbot/apikey/",
+    ):
+        assert admin_client.get(url).status_code == 200
+    assert BotSession.objects.count() == 1

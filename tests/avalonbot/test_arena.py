@@ -1,0 +1,111 @@
+"""Arena: margins, statistics, the command (text, JSON, stored run) and the results page."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from avalonbot import arena
+from avalonbot.chart import win_rate_svg
+from avalonbot.models import ArenaRun
+
+
+def test_wilson_interval_edges():
+    assert arena.wilson(0, 0) == (0.0, 1.0)
+    lo, hi = arena.wilson(5, 10)
+    assert lo < 0.5 < hi and lo > 0.2 and hi < 0.8
+    assert arena.wilson(10, 10)[1] == 1.0 and arena.wilson(0, 10)[0] == 0.0
+
+
+def test_fit_roles_drops_evil_roles_that_do_not_fit():
+    assert arena.fit_roles(5, arena.DEFAULT_ROLES) == ("percival", "morgana")
+    assert arena.fit_roles(7, arena.DEFAULT_ROLES) == ("percival", "morgana", "mordred")
+    assert arena.fit_roles(10, arena.DEFAULT_ROLES) == arena.DEFAULT_ROLES
+
+
+def test_same_seed_same_results_and_same_deals_for_every_matchup():
+    deals = arena.schedule(
+        games=6, seed=3, players=range(5, 11), roles=arena.DEFAULT_ROLES, lady=True
+    )
+    again = arena.schedule(
+        games=6, seed=3, players=range(5, 11), roles=arena.DEFAULT_ROLES, lady=True
+    )
+    assert [d.roles for d in deals] == [d.roles for d in again]
+    assert [d.n for d in deals] == [5, 6, 7, 8, 9, 10]
+    a = arena.run(agent="bot", opponents=["random"], deals=deals).summary()
+    b = arena.run(agent="bot", opponents=["random"], deals=again).summary()
+    assert a == b
+    assert {(m["good"], m["evil"]) for m in a["matchups"]} == {
+        ("bot", "random"),
+        ("random", "random"),
+        ("random", "bot"),
+    }
+    assert a["games"] == 18 and set(a["margins"]) == {"random"}
+
+
+def test_bot_beats_random_on_both_sides_in_a_small_run():
+    deals = arena.schedule(
+        games=24, seed=5, players=range(5, 11), roles=arena.DEFAULT_ROLES, lady=True
+    )
+    summary = arena.run(agent="bot", opponents=["random"], deals=deals).summary()
+    margins = summary["margins"]["random"]
+    assert margins["good"] >= 0.15 and margins["evil"] >= 0.15, margins
+
+
+@pytest.mark.django_db
+def test_command_json_prints_games_and_win_rate_and_stores_the_run(capsys):
+    call_command("avalon_arena", "--games", "3", "--seed", "2", "--players", "5,6", "--json")
+    out = capsys.readouterr()
+    summary = json.loads(out.out)
+    for agent in ("bot", "random", "heuristic"):
+        for side in ("good", "evil"):
+            tally = summary["agents"][agent][side]
+            assert tally["games"] > 0 and 0 <= tally["win_rate"] <= 1
+    assert "games" in out.err  # the progress bar went to stderr
+    run = ArenaRun.objects.get()
+    assert run.summary["agents"] == summary["agents"] and run.players == "5,6" and run.seed == 2
+
+
+@pytest.mark.django_db
+def test_command_text_shows_intervals_and_margins(capsys):
+    call_command(
+        "avalon_arena", "--games", "2", "--seed", "1", "--players", "7", "--quiet", "--no-save"
+    )
+    text = capsys.readouterr().out
+    assert "95 % interval" in text and "Margins of bot" in text and "vs heuristic" in text
+    assert "By role" in text and "n=7" in text
+    assert not ArenaRun.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--players", "4"],
+        ["--players", "5-11"],
+        ["--roles", "lancelot"],
+        ["--opponents", "nobody"],
+        ["--games", "0"],
+    ],
+)
+def test_command_rejects_bad_arguments(args):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("avalon_arena", *args)
+
+
+@pytest.mark.django_db
+def test_page_shows_latest_run_with_chart(client):
+    r = client.get("/avalon/")
+    assert r.status_code == 200 and b"No arena run yet" in r.content
+    call_command("avalon_arena", "--games", "2", "--seed", "4", "--players", "5,6", "--quiet")
+    r = client.get("/avalon/")
+    html = r.content.decode()
+    assert "<svg" in html and "Win rate by player count" in html and "polyline" in html
+    assert 'id="margins"' in html and "heuristic" in html
+
+
+def test_chart_escapes_labels_and_handles_one_point():
+    svg = win_rate_svg([{"agent": "<b>", "side": "good", "players": 5, "win_rate": 0.5}])
+    assert "<b>" not in svg and "&lt;b&gt;" in svg and svg.startswith("<svg")
