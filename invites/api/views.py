@@ -108,7 +108,10 @@ class HostInvitesView(ParsecView):
         return Response({"data": host_invite_data(request, invite)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={200: s.HostInviteListOut}, summary="My host invites", tags=["host invites"]
+        responses={200: s.HostInviteListOut},
+        summary="My host invites",
+        tags=["host invites"],
+        operation_id="host_invites_list",
     )
     def get(self, request: Request) -> Response:
         invites = selectors.host_invite_list(creator=request.user)[:500]
@@ -126,6 +129,7 @@ class HostInviteView(ParsecView):
         responses={200: s.HostInviteDetailOut, 404: OpenApiResponse(description="Not yours")},
         summary="One of my host invites, with who redeemed it",
         tags=["host invites"],
+        operation_id="host_invite_get",
     )
     def get(self, request: Request, code: str) -> Response:
         invite = self._invite(request, code)
