@@ -4,6 +4,8 @@ import copy
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from avalonbot import services
 from avalonbot.engine import rules
@@ -341,3 +343,28 @@ def test_client_sending_document_shapes_plays_complete_games(api, api_key, n):
     )
     assert record.winner in ("good", "evil")
     assert BotSession.objects.filter(status="ended").count() == n
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.text(max_size=6),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(key=st.sampled_from(sorted(REAL_INFO)), value=_json)
+def test_act_never_answers_500_to_a_corrupted_game_info(api, api_key, key, value):
+    sid = _session(api)
+    info = copy.deepcopy(REAL_INFO)
+    info[key] = value
+    r = post(api, "session/act", {"sessionID": sid, "gameInfo": info})
+    assert r.status_code in (200, 400), r.content
+    if r.status_code == 200:
+        assert r.json()["buttonPressed"] in ("yes", "no")
+    else:
+        assert r.json()["error"] == "BAD_GAME_INFO"
