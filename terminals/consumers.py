@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from config.errors import DomainError
 from config.websocket import JsonConsumer
-from terminals import selectors, services, streams, tmux
+from terminals import selectors, services, shutdown, streams, tmux
 from terminals.exceptions import (
     NotOperatorError,
     SessionNotFoundError,
@@ -30,6 +30,7 @@ from terminals.exceptions import (
 logger = logging.getLogger(__name__)
 
 CLOSE_AUTH, CLOSE_NOT_FOUND, CLOSE_HEARTBEAT, CLOSE_UNAVAILABLE = 4001, 4004, 4000, 1013
+CLOSE_GOING_AWAY = 1001
 
 
 def _now_iso() -> str:
@@ -73,6 +74,10 @@ class TerminalsConsumerBase(JsonConsumer):
     max_frame_bytes = 512 * 1024  # a 64 KiB paste, JSON-escaped, fits
     not_operator: type[Exception] = ViewerCannotSendError
 
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        shutdown.register()
+
     async def connect(self) -> None:
         self.user: User | None = None
         self.groups_joined: set[str] = set()
@@ -105,7 +110,7 @@ class TerminalsConsumerBase(JsonConsumer):
             self.groups_joined.discard(group)
 
     async def disconnect(self, code: int) -> None:
-        for task in [*self.tasks, *self.claim_timers.values()]:
+        for task in [*getattr(self, "tasks", []), *getattr(self, "claim_timers", {}).values()]:
             task.cancel()
         for group in list(getattr(self, "groups_joined", ())):
             await self.leave(group)

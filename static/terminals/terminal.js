@@ -1,0 +1,172 @@
+// The terminal page: xterm.js on /terminals/ws/terminal/<id>, claim/release, presence,
+// read-only for viewers, the claim holder's size wins (others scale), auto-reconnect.
+(function () {
+  "use strict";
+  const app = document.getElementById("terminal-app");
+  if (!app) return;
+  const { api, wsUrl, text } = window.Lobby;
+  const session = app.dataset.session;
+  const pane = app.dataset.pane;
+  const me = app.dataset.user;
+  const canType = app.dataset.canType === "1";
+  const isAdmin = app.dataset.isAdmin === "1";
+  const statusEl = document.getElementById("conn-status");
+  const claimEl = document.getElementById("claim-status");
+  const claimBtn = document.getElementById("claim-btn");
+  const releaseBtn = document.getElementById("release-btn");
+  const recordBtn = document.getElementById("record-btn");
+  const presenceEl = document.getElementById("presence");
+  const errorEl = document.getElementById("term-error");
+  const wrap = document.getElementById("terminal-wrap");
+
+  const term = new Terminal({
+    cursorBlink: canType,
+    disableStdin: !canType,
+    scrollback: 5000,
+    fontSize: 14,
+    fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
+  });
+  const fit = new FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open(document.getElementById("terminal"));
+  window.lobbyTerminal = term; // for people (and tests) poking at the page
+
+  let ws = null;
+  let heartbeat = null;
+  let retry = 0;
+  let claimHolder = null;
+  let recording = recordBtn && recordBtn.textContent.trim() === "Stop recording";
+  let stopped = false;
+
+  function mine() { return !!claimHolder && claimHolder.id === me; }
+
+  function scale() {
+    // Others see the pane at the holder's size, scaled to fit their window.
+    const el = term.element;
+    if (!el) return;
+    el.style.transform = "";
+    const natural = el.scrollWidth;
+    const room = wrap.clientWidth;
+    const k = natural > room && room > 0 ? room / natural : 1;
+    el.style.transform = k < 1 ? `scale(${k})` : "";
+    el.style.transformOrigin = "top left";
+    wrap.style.height = k < 1 ? `${el.scrollHeight * k}px` : "";
+  }
+
+  function sendResizeIfHolder() {
+    if (!mine() || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const dims = fit.proposeDimensions();
+    if (!dims || !dims.cols || !dims.rows) return;
+    ws.send(JSON.stringify({ type: "resize", cols: dims.cols, rows: dims.rows }));
+  }
+
+  function renderClaim() {
+    if (claimHolder) {
+      text(claimEl, mine() ? "claimed by you" : "claimed by " + claimHolder.name);
+    } else {
+      text(claimEl, "free");
+    }
+    if (claimBtn) claimBtn.hidden = mine();
+    if (releaseBtn) releaseBtn.hidden = !(mine() || (claimHolder && isAdmin));
+    if (recordBtn) recordBtn.hidden = !(isAdmin || mine());
+    app.classList.toggle("typing", mine());
+  }
+
+  function connect() {
+    const q = pane ? "?pane=" + encodeURIComponent(pane) : "";
+    ws = new WebSocket(wsUrl("/terminals/ws/terminal/" + encodeURIComponent(session) + q));
+    text(statusEl, "connecting…");
+    ws.onmessage = (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      switch (m.type) {
+        case "connected":
+          retry = 0;
+          text(statusEl, "live");
+          app.dataset.connected = "1";
+          if (m.cols && m.rows) term.resize(m.cols, m.rows);
+          scale();
+          clearInterval(heartbeat);
+          heartbeat = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "heartbeat" }));
+          }, Math.max(1000, (m.heartbeatInterval || 30) * 1000));
+          break;
+        case "output":
+          term.write(m.data);
+          break;
+        case "resize":
+          term.resize(m.cols, m.rows);
+          scale();
+          break;
+        case "claimed":
+          claimHolder = m.by || null;
+          renderClaim();
+          if (mine()) sendResizeIfHolder();
+          break;
+        case "released":
+          claimHolder = null;
+          renderClaim();
+          break;
+        case "presence":
+          text(presenceEl, (m.users || []).map((u) => u.name).join(", ") || "nobody");
+          break;
+        case "error":
+          text(errorEl, m.message || m.code);
+          setTimeout(() => text(errorEl, ""), 4000);
+          break;
+      }
+    };
+    ws.onclose = (ev) => {
+      clearInterval(heartbeat);
+      app.dataset.connected = "0";
+      if (ev.code === 4004) { text(statusEl, "session not found"); stopped = true; return; }
+      if (ev.code === 4001) { text(statusEl, "sign in required"); stopped = true; return; }
+      if (stopped) return;
+      retry = Math.min(retry + 1, 6);
+      const delay = Math.min(10000, 500 * 2 ** (retry - 1));
+      text(statusEl, `reconnecting in ${Math.round(delay / 100) / 10}s…`);
+      setTimeout(connect, delay);
+    };
+  }
+
+  term.onData((data) => {
+    if (!canType) return;
+    if (!mine()) {
+      text(errorEl, "Claim the session to type.");
+      return;
+    }
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ type: "sendKeys", keys: data, pane: pane || undefined }));
+    }
+  });
+
+  if (claimBtn) claimBtn.addEventListener("click", async () => {
+    try {
+      const r = await api("POST", `/terminals/api/sessions/${encodeURIComponent(session)}/claim`);
+      claimHolder = { id: me, name: "you" };
+      renderClaim();
+      term.focus();
+      sendResizeIfHolder();
+      return r;
+    } catch (e) { text(errorEl, e.message); }
+  });
+  if (releaseBtn) releaseBtn.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/terminals/api/sessions/${encodeURIComponent(session)}/claim`);
+      claimHolder = null;
+      renderClaim();
+    } catch (e) { text(errorEl, e.message); }
+  });
+  if (recordBtn) recordBtn.addEventListener("click", async () => {
+    const url = `/terminals/api/sessions/${encodeURIComponent(session)}/recording`;
+    try {
+      if (recording) { await api("DELETE", url); recording = false; }
+      else { await api("POST", url, pane ? { pane } : {}); recording = true; }
+      text(recordBtn, recording ? "Stop recording" : "Record");
+    } catch (e) { text(errorEl, e.message); }
+  });
+
+  window.addEventListener("resize", () => { scale(); sendResizeIfHolder(); });
+  renderClaim();
+  connect();
+})();
