@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ROLE_RANK, Role, User
@@ -79,8 +80,15 @@ def _lock(actor: User, public_id: str) -> tuple[User, User, int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    fresh_actor = User.objects.select_for_update().filter(pk=actor.pk, is_active=True).first()
-    target = User.objects.select_for_update().filter(public_id=public_id, is_active=True).first()
+    # Actor and target in one query, in pk order, so two admins acting on each other can't
+    # deadlock (every transaction takes the owners first, then these, in the same order).
+    pair = list(
+        User.objects.select_for_update()
+        .filter(Q(pk=actor.pk) | Q(public_id=public_id), is_active=True)
+        .order_by("pk")
+    )
+    fresh_actor = next((u for u in pair if u.pk == actor.pk), None)
+    target = next((u for u in pair if u.public_id == public_id), None)
     if fresh_actor is None:
         raise RoleChangeForbiddenError("Insufficient permissions")
     if target is None:
