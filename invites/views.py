@@ -225,9 +225,9 @@ def workspace_landing(request: HttpRequest, token: str) -> HttpResponse:
 # --- Members (admin+) -------------------------------------------------------------------------
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.has_role(Role.ADMIN):
-        raise Http404  # like the API's 403, without advertising the page
+def _not_admin(request: HttpRequest) -> HttpResponse:
+    """Only admins and owners manage members (the API answers 403 FORBIDDEN the same way)."""
+    return render(request, "invites/not_admin.html", status=403)
 
 
 def _render_members(
@@ -272,14 +272,16 @@ def _render_members(
 
 @login_required
 def members_page(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
     return _render_members(request)
 
 
 @login_required
 @require_POST
 def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
-    _require_admin(request)
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
     try:
         user = members.member_role_change(
             actor=request.user,
@@ -299,7 +301,8 @@ def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
-    _require_admin(request)
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
     try:
         user = members.member_remove(actor=request.user, public_id=user_id, ip=client_ip(request))
     except DomainError as exc:
@@ -312,7 +315,8 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def members_invite_create(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
     role = request.POST.get("role", WorkspaceInvite.InviteRole.VIEWER)
     expires_in = _int(request.POST.get("expires_in"), 604_800)
     low, high = settings.INVITES_WORKSPACE_MIN_EXPIRES, settings.INVITES_WORKSPACE_MAX_EXPIRES
@@ -336,7 +340,8 @@ def members_invite_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def members_invite_revoke(request: HttpRequest, invite_id: str) -> HttpResponse:
-    _require_admin(request)
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
     try:
         services.workspace_invite_revoke(invite_id=invite_id)
     except DomainError as exc:

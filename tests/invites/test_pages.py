@@ -184,7 +184,9 @@ def test_workspace_page_invalid_tokens(client, user_factory):
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
 def test_members_page_is_for_admins(client, user_factory, role):
     client.force_login(user_factory(role=role, password=None))
-    assert client.get("/terminals/members/").status_code == 404
+    r = client.get("/terminals/members/")
+    assert r.status_code == 403
+    assert "Only admins can manage members" in r.content.decode()
     target = user_factory(role=Role.VIEWER, password=None)
     client.post(f"/terminals/members/{target.public_id}/role", {"role": "admin"})
     client.post(f"/terminals/members/{target.public_id}/remove")
