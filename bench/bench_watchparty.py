@@ -1,0 +1,188 @@
+"""WatchParty fan-out: a message from one member of a 10-member room reaching all 10 sockets.
+
+Lobby (Daphne + Channels; chat is stored before it is broadcast) against a bare `websockets`
+server that relays each frame to every connection, in the same run, with the same client.
+Two rows more: the same room spread over two Daphne processes on the Redis channel layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import time
+from contextlib import ExitStack, suppress
+
+import requests
+
+from bench.common import Context, Row, lobby_env, manage, percentile
+from tests import servers
+
+MEMBERS = 10
+
+
+def _bare_server(port: int, ready) -> None:  # type: ignore[no-untyped-def]
+    """The baseline: relay every text frame to every open connection (sender included)."""
+    import websockets
+    from websockets.asyncio.server import broadcast, serve
+
+    async def main() -> None:
+        clients: set = set()
+
+        async def handler(ws) -> None:  # type: ignore[no-untyped-def]
+            clients.add(ws)
+            try:
+                async for frame in ws:
+                    msg = json.loads(frame)
+                    msg["timestamp"] = int(time.time() * 1000)
+                    broadcast(clients, json.dumps(msg))
+            except websockets.ConnectionClosed:
+                pass
+            finally:
+                clients.discard(ws)
+
+        async with serve(handler, "127.0.0.1", port, max_size=64 * 1024):
+            ready.set()
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+async def _fan_out(urls: list[str], kind: str, count: int, warmup: int) -> list[float]:
+    """Latencies (ms) of every (message, receiver) pair; the sender is urls[0]'s client."""
+    from websockets.asyncio.client import connect
+
+    sockets = [await connect(u, open_timeout=10, max_size=None) for u in urls]
+    sent: dict[int, float] = {}
+    got: dict[int, int] = {}
+    latencies: list[float] = []
+    done: dict[int, asyncio.Event] = {}
+
+    async def reader(ws) -> None:  # type: ignore[no-untyped-def]
+        async for frame in ws:
+            now = time.perf_counter()
+            msg = json.loads(frame)
+            if msg.get("type") != kind:
+                continue
+            payload = msg.get("payload") or {}
+            seq = payload.get("message") if kind == "chat" else payload.get("currentTime")
+            seq = int(str(seq).rsplit(" ", 1)[-1]) if kind == "chat" else int(seq)
+            if seq not in sent:
+                continue
+            if seq >= warmup:
+                latencies.append((now - sent[seq]) * 1000)
+            got[seq] = got.get(seq, 0) + 1
+            if got[seq] == len(sockets):
+                done[seq].set()
+
+    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    await asyncio.sleep(0.5)  # let joins and states settle
+    try:
+        for seq in range(1, count + warmup + 1):
+            done[seq] = asyncio.Event()
+            if kind == "chat":
+                frame = {"type": "chat", "payload": {"message": f"bench {seq}"}}
+            else:
+                frame = {
+                    "type": "playback_state",
+                    "payload": {"playing": False, "currentTime": seq},
+                }
+            sent[seq] = time.perf_counter()
+            await sockets[0].send(json.dumps(frame))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(done[seq].wait(), timeout=10)
+    finally:
+        for task in readers:
+            task.cancel()
+        for ws in sockets:
+            await ws.close()
+    return latencies
+
+
+def _room(base: str, members: int, other: str | None = None) -> tuple[str, list[str]]:
+    """A room with `members` members (host first); joins alternate between `base` and `other`."""
+    r = requests.post(
+        f"{base}/watchparty/api/sessions/create",
+        json={"name": "Bench room", "password": "bench-pass"},
+        timeout=30,
+    )
+    r.raise_for_status()
+    room = r.json()
+    urls = [f"{base.replace('http', 'ws', 1)}/watchparty/ws/{room['id']}?token={room['token']}"]
+    for i in range(members - 1):
+        server = other if other and i % 2 == 0 else base
+        j = requests.post(
+            f"{server}/watchparty/api/sessions/join",
+            json={"session_id": room["id"], "password": "bench-pass"},
+            timeout=30,
+        )
+        j.raise_for_status()
+        ws_base = server.replace("http", "ws", 1)
+        urls.append(f"{ws_base}/watchparty/ws/{room['id']}?token={j.json()['token']}")
+    return room["id"], urls
+
+
+def _summary(lat: list[float]) -> dict[str, float]:
+    return {"p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "samples": len(lat)}
+
+
+def run(ctx: Context) -> list[Row]:
+    count, warmup = (40, 5) if ctx.quick else (300, 20)
+    results: dict[str, dict[str, float]] = {}
+    with ExitStack() as stack:
+        # the baseline
+        port = servers.free_port()
+        ready = multiprocessing.Event()
+        bare = multiprocessing.Process(target=_bare_server, args=(port, ready), daemon=True)
+        bare.start()
+        stack.callback(lambda: (bare.terminate(), bare.join(5)))
+        if not ready.wait(10):
+            raise RuntimeError("bare websockets server did not start")
+        bare_urls = [f"ws://127.0.0.1:{port}/"] * MEMBERS
+        results["bare"] = _summary(asyncio.run(_fan_out(bare_urls, "chat", count, warmup)))
+
+        # one Daphne, in-memory channel layer, SQLite
+        env = lobby_env(ctx.workdir / "one", WATCHPARTY_BCRYPT_ROUNDS="4")
+        (ctx.workdir / "one").mkdir(parents=True, exist_ok=True)
+        manage(env, "lobby_setup")
+        one = servers.Daphne(env).start()
+        stack.callback(one.stop)
+        _, urls = _room(one.url, MEMBERS)
+        results["chat1"] = _summary(asyncio.run(_fan_out(urls, "chat", count, warmup)))
+        _, urls = _room(one.url, MEMBERS)
+        results["play1"] = _summary(asyncio.run(_fan_out(urls, "playback_state", count, warmup)))
+        one.stop()
+
+        # two Daphnes, Redis channel layer and cache, members split between them
+        redis_url = stack.enter_context(servers.redis_server(ctx.workdir / "redis"))
+        env2 = lobby_env(ctx.workdir / "two", WATCHPARTY_BCRYPT_ROUNDS="4", REDIS_URL=redis_url)
+        (ctx.workdir / "two").mkdir(parents=True, exist_ok=True)
+        manage(env2, "lobby_setup")
+        a = servers.Daphne(env2).start()
+        stack.callback(a.stop)
+        b = servers.Daphne(env2).start()
+        stack.callback(b.stop)
+        _, urls = _room(a.url, MEMBERS, other=b.url)
+        results["chat2"] = _summary(asyncio.run(_fan_out(urls, "chat", count, warmup)))
+
+    base = results["bare"]
+    note = f"{MEMBERS} members, {count} messages, one at a time; bare p50 {base['p50_ms']:.2f} ms"
+
+    def row(name: str, key: str, goal: str) -> Row:
+        r = results[key]
+        return Row(
+            name=name,
+            value=r["p95_ms"],
+            unit="ms",
+            baseline=base["p95_ms"],
+            baseline_name="bare websockets p95",
+            goal=goal,
+            notes=f"p50 {r['p50_ms']:.2f} ms; {note}",
+            extra={"lobby": r, "bare": base},
+        )
+
+    return [
+        row("watchparty chat fan-out p95, 1 Daphne", "chat1", "ratio ≤ 2"),
+        row("watchparty playback fan-out p95, 1 Daphne", "play1", "ratio ≤ 2"),
+        row("watchparty chat fan-out p95, 2 Daphnes + Redis", "chat2", "ratio ≤ 3"),
+    ]
