@@ -416,3 +416,24 @@ async def test_ws_subscriber_sees_sessions_updates_on_claim(make_session, people
     update = await expect(comm, lambda m: m["type"] == "sessions")
     assert update["sessions"][0]["claim"]["userId"] == people["op"].public_id
     await comm.disconnect()
+
+
+async def test_ws_closes_4001_when_the_user_is_deactivated(make_session, people):
+    make_session("main")
+    viewer = people["viewer"]
+    comm = communicator("/terminals/ws", viewer)
+    await comm.connect()
+    await expect(comm, lambda m: m["type"] == "sessions")
+    await abroadcast(
+        group_name("user", viewer.public_id), "user.changed", {"role": "operator", "active": True}
+    )
+    await comm.send_json_to({"type": "claim", "sessionId": "main"})
+    # promoted by the event, and the database agrees only if it was really changed: it wasn't
+    assert (await expect(comm, lambda m: m["type"] == "error"))["code"] == "FORBIDDEN"
+    User.objects.filter(pk=viewer.pk).update(role=Role.OPERATOR)
+    await comm.send_json_to({"type": "claim", "sessionId": "main"})
+    assert (await expect(comm, lambda m: m["type"] == "claimed"))["by"]["id"] == viewer.public_id
+    await abroadcast(
+        group_name("user", viewer.public_id), "user.changed", {"role": "operator", "active": False}
+    )
+    assert await closed_with(comm) == 4001

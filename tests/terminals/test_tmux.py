@@ -148,3 +148,27 @@ async def test_control_client_streams_output_without_being_counted_as_attached(m
         assert [s.attached for s in tmux.list_sessions()] == [False]
     finally:
         await client.stop()
+
+
+def test_any_text_reaches_the_pane_exactly(raw_sink):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _, out = raw_sink()
+    pane = tmux.resolve_pane("sink").id
+    sent = bytearray()
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(st.text(min_size=1, max_size=300))
+    def check(text: str) -> None:
+        data = text.encode()
+        tmux.send_bytes(pane, data)
+        sent.extend(data)
+        wait_until(lambda: out.stat().st_size >= len(sent), what="bytes")
+        assert out.read_bytes() == bytes(sent)
+
+    check()
