@@ -123,9 +123,12 @@ def device_code_poll(*, secret: str) -> PollResult:
     Polling sooner than `interval` after the previous poll raises RateLimitedError (429).
     """
     now = timezone.now()
+    # The hot path of device login (a poll every `interval` seconds per waiting device): one
+    # narrow indexed read, one conditional write; the rest is loaded only on redemption.
     code = (
-        DeviceCode.objects.select_related("application", "user")
-        .filter(device_digest=tokens.digest(secret))
+        DeviceCode.objects.filter(device_digest=tokens.digest(secret))
+        .only("status", "expires_at", "interval", "last_polled_at")
+        .order_by()
         .first()
     )
     if code is None:
@@ -159,6 +162,7 @@ def device_code_poll(*, secret: str) -> PollResult:
 
 @transaction.atomic
 def _device_code_redeem(*, code: DeviceCode) -> PollResult:
+    code = DeviceCode.objects.select_related("application", "user").get(pk=code.pk)
     redeemed = DeviceCode.objects.filter(pk=code.pk, status=DeviceCode.Status.APPROVED).update(
         status=DeviceCode.Status.REDEEMED
     )
