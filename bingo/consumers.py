@@ -18,8 +18,8 @@ from bingo.models import Card, Game
 from config.errors import BadRequestError, DomainError, RateLimitedError
 from config.websocket import JsonConsumer
 
-MESSAGES_PER_WINDOW = 30
-WINDOW_SECONDS = 10.0
+MESSAGES_PER_WINDOW = 20
+WINDOW_SECONDS = 2.0
 
 
 class GameConsumer(JsonConsumer):

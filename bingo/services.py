@@ -342,7 +342,10 @@ def card_for(*, game_id: str, user: User) -> Card:
 
 @transaction.atomic
 def card_mark(*, game_id: str, user: User, row: int, col: int) -> tuple[Card, bool]:
-    """Mark a drawn number's square; idempotent. Returns (card, bingo)."""
+    """Mark a drawn number's square; idempotent. Returns (card, bingo).
+
+    The first bingo of the game, whenever it is marked, is recorded as the winner.
+    """
     game = _locked_game(game_id)
     card = Card.objects.filter(game=game, user=user).first()
     if card is None:
@@ -350,8 +353,7 @@ def card_mark(*, game_id: str, user: User, row: int, col: int) -> tuple[Card, bo
     number = card.numbers[row][col]
     if card.marked[row][col]:
         return card, fairness.has_bingo(card.marked)
-    if game.status == Game.Status.FINISHED:
-        raise GameFinishedError()
+    # A finished game still takes marks of drawn numbers (the 75th draw ends the game at once).
     if not game.draws.filter(number=number).exists():
         raise NotDrawnError(number)
     now = timezone.now()

@@ -68,7 +68,12 @@ def play(request: HttpRequest, game_id: str) -> HttpResponse:
     return render(
         request,
         "bingo/play.html",
-        {"game": game, "card": card, "state": selectors.game_state(game)},
+        {
+            "game": game,
+            "card": card,
+            "card_data": selectors.card_out(card),
+            "state": selectors.game_state(game),
+        },
     )
 
 

@@ -747,3 +747,13 @@ def test_guest_users_cannot_sign_in_with_a_password():
     user = User.objects.get(pk=result.session.user_id)
     assert not user.has_usable_password()
     assert user.role == "viewer"
+
+
+def test_marks_after_the_75th_draw_still_count(player_factory, admin_client, game):
+    p = player_factory()
+    join(p, game)
+    for _ in range(75):
+        admin_client.post(f"/bingo/games/{game.public_id}/draw")
+    r = p.post(f"/bingo/games/{game.public_id}/mark", {"row": 0, "col": 0}, format="json")
+    assert r.status_code == 200
+    assert r.json()["marked"][0][0] is True
