@@ -154,7 +154,10 @@ if REDIS_URL:
         }
     }
 else:
-    _db_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lobby_cache"}
+    _db_cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "lobby_cache",
+    }
     CACHES = {"default": _db_cache, "strict": _db_cache}
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}

@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.exceptions import NotFound, ParseError
 
 from config.errors import is_api_path, json_error
 
@@ -74,11 +74,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 for what Django refuses before any view (a Host header not allowed, ...)."""
+    if is_api_path(request.path):
+        return json_error(request, ParseError("Bad request"))
+    return HttpResponse("Bad request", status=400, content_type="text/plain")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
         return JsonResponse({"error": "Internal server error"}, status=500)
     return render(request, "500.html", status=500)
-
-
-def method_not_allowed(request: HttpRequest, method: str) -> HttpResponse:
-    return json_error(request, MethodNotAllowed(method))

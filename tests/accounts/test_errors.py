@@ -95,3 +95,9 @@ def test_create_code_rate_limit_is_429_with_retry_after(client, application, set
     assert r.status_code == 429
     assert r["Retry-After"] == "60"
     assert r.json() == {"error": "Too many requests"}
+
+
+def test_host_header_not_allowed_is_json_400(client):
+    r = client.get("/auth/me", HTTP_HOST="evil.example")
+    assert r.status_code == 400
+    assert r.json() == {"error": "BAD_REQUEST", "message": "Bad request"}
