@@ -52,3 +52,32 @@ def test_invite_target_admits_without_the_pin(admin_user, user_factory):
     assert Card.objects.filter(game=game, user=player).count() == 1
     assert admit_to_target(player, f"bingo:{game.public_id}") == f"/bingo/play/{game.public_id}"
     assert Card.objects.filter(game=game, user=player).count() == 1
+
+
+def test_admin_lists_everything_read_only(admin_client, admin_user, user_factory):
+    from accounts.models import Role
+
+    owner = user_factory(
+        email="owner@example.com", role=Role.OWNER, is_staff=True, is_superuser=True
+    )
+    game = services.game_create(name="Admin view", creator=admin_user)
+    services.draw_next(game_id=game.public_id, by=admin_user)
+    client = Client()
+    client.force_login(owner)
+    for path in ("game", "card", "draw", "auditentry", "player"):
+        r = client.get(f"/admin/bingo/{path}/")
+        assert r.status_code == 200, path
+        assert client.get(f"/admin/bingo/{path}/add/").status_code == 403
+    page = client.get(f"/admin/bingo/game/{game.pk}/change/")
+    assert page.status_code == 200
+    assert game.secret.encode() not in page.content  # not before the game ends
+    entry = game.audit_entries.first()
+    assert (
+        client.post(f"/admin/bingo/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    r = client.post("/admin/bingo/game/", {"action": "end_games", "_selected_action": [game.pk]})
+    assert r.status_code == 302
+    game.refresh_from_db()
+    assert game.status == "finished"
+    assert game.secret.encode() in client.get(f"/admin/bingo/game/{game.pk}/change/").content
