@@ -1,0 +1,192 @@
+"""A client written from watchparty-api.md alone (requests + websockets) against a real Daphne."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from django.utils import timezone
+from websockets.sync.client import connect
+
+from watchparty.models import WatchParty
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ws(base: str, sid: str, token: str):  # type: ignore[no-untyped-def]
+    return connect(
+        f"{base.replace('http', 'ws', 1)}/watchparty/ws/{sid}?token={token}", open_timeout=5
+    )
+
+
+def recv(sock, type_: str, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = json.loads(sock.recv(timeout=max(0.05, deadline - time.monotonic())))
+        if msg["type"] == type_:
+            return msg
+
+
+def drain(sock, seconds: float = 0.3) -> list[dict]:  # type: ignore[no-untyped-def]
+    out = []
+    while True:
+        try:
+            out.append(json.loads(sock.recv(timeout=seconds)))
+        except TimeoutError:
+            return out
+
+
+def test_spec_client_end_to_end(live_server_url) -> None:  # type: ignore[no-untyped-def]
+    api = f"{live_server_url}/watchparty/api/sessions"
+    assert requests.get(f"{live_server_url}/watchparty/health", timeout=5).json() == {
+        "status": "ok"
+    }
+
+    r = requests.post(
+        f"{api}/create", json={"name": "Spec Night", "password": "secure123"}, timeout=10
+    )
+    assert r.status_code == 200 and r.headers["X-RateLimit-Limit"] == "5"
+    assert r.headers["X-RateLimit-Remaining"] == "4"
+    room = r.json()
+    sid = room["id"]
+    assert room["share_url"] == f"{live_server_url}/watchparty/join/{sid}"
+    assert requests.get(room["share_url"], timeout=5).status_code == 200
+
+    r = requests.post(f"{api}/join", json={"session_id": sid, "password": "nope-nope"}, timeout=10)
+    assert r.status_code == 401
+    assert r.json() == {"error": "Authentication failed", "message": "Invalid password"}
+    assert r.headers["X-RateLimit-Remaining"] == "9"
+
+    tokens = [room["token"]]
+    for i in range(9):
+        r = requests.post(
+            f"{api}/join",
+            json={"session_id": sid, "password": "secure123", "display_name": f"P{i + 1}"},
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+        tokens.append(r.json()["token"])
+    r = requests.post(f"{api}/join", json={"session_id": sid, "password": "secure123"}, timeout=10)
+    assert r.status_code == 429  # the 11th attempt on this room within the minute
+    assert r.json()["error"] == "Rate limit exceeded" and r.headers["X-RateLimit-Remaining"] == "0"
+
+    detail = requests.get(
+        f"{api}/{sid}", headers={"Authorization": f"Bearer {tokens[3]}"}, timeout=5
+    ).json()
+    assert len(detail["participants"]) == 10 and detail["max_participants"] == 10
+
+    # a full room: another room's join budget is fresh, the slots are not
+    r = requests.post(
+        f"{api}/create", json={"name": "Full House", "password": "secure123"}, timeout=10
+    )
+    full = r.json()
+    for _ in range(9):
+        assert (
+            requests.post(
+                f"{api}/join", json={"session_id": full["id"], "password": "secure123"}, timeout=10
+            ).status_code
+            == 200
+        )
+    r = requests.post(
+        f"{api}/join", json={"session_id": full["id"], "password": "secure123"}, timeout=10
+    )
+    assert r.status_code == 403 and r.json()["error"] == "Session full"
+
+    # ten sockets: every message type
+    socks = [ws(live_server_url, sid, t) for t in tokens]
+    ids = [recv(s, "session_state")["payload"]["you"]["user_id"] for s in socks]
+    for s in socks:
+        drain(s)
+    host, a, b = socks[0], socks[1], socks[2]
+    a.send(json.dumps({"type": "chat", "payload": {"message": "hi all"}, "user_id": "forged"}))
+    for s in socks:
+        msg = recv(s, "chat")
+        assert msg["user_id"] == ids[1] and msg["payload"]["username"] == "P1"
+    a.send(json.dumps({"type": "playback_state", "payload": {"playing": True, "currentTime": 3}}))
+    assert recv(a, "error")["payload"]["error"] == "Forbidden"
+    host.send(
+        json.dumps(
+            {
+                "type": "playback_state",
+                "payload": {"playing": True, "currentTime": 125.5, "volume": 0.8},
+            }
+        )
+    )
+    for s in socks:
+        assert recv(s, "playback_state")["payload"]["currentTime"] == 125.5
+    host.send(
+        json.dumps(
+            {
+                "type": "webrtc_offer",
+                "payload": {"type": "offer", "sdp": "v=0"},
+                "target_user_id": ids[2],
+            }
+        )
+    )
+    assert recv(b, "webrtc_offer")["user_id"] == ids[0]
+    b.send(
+        json.dumps(
+            {
+                "type": "webrtc_answer",
+                "payload": {"type": "answer", "sdp": "v=0"},
+                "target_user_id": ids[0],
+            }
+        )
+    )
+    assert recv(host, "webrtc_answer")["user_id"] == ids[2]
+    host.send(
+        json.dumps(
+            {
+                "type": "ice_candidate",
+                "payload": {"candidate": "c", "sdpMid": "0", "sdpMLineIndex": 0},
+            }
+        )
+    )
+    for s in socks[1:]:
+        assert recv(s, "ice_candidate")["payload"]["candidate"] == "c"
+    assert not [m for m in drain(host) if m["type"] == "ice_candidate"]
+    a.send("{broken")
+    assert recv(a, "error")["payload"]["error"] == "Invalid message"
+
+    # reconnect: silent; late join state is current
+    socks[5].close()
+    socks[5] = ws(live_server_url, sid, tokens[5])
+    state = recv(socks[5], "session_state")["payload"]
+    assert state["chat"][-1]["message"] == "hi all"
+    assert recv(socks[5], "playback_state")["payload"]["currentTime"] >= 125.5
+    assert not [m for m in drain(host, 0.5) if m["type"] in ("user_left", "user_joined")]
+    for s in socks:
+        s.close()
+
+    # expiry: the room answers 404 and its sockets close with 4004
+    WatchParty.objects.filter(pk=sid).update(expires_at=timezone.now() + timedelta(seconds=1.5))
+    late = ws(live_server_url, sid, tokens[1])
+    recv(late, "session_state")
+    err = recv(late, "error", timeout=5)
+    assert err["payload"]["error"] == "Session not found"
+    with pytest.raises(Exception):  # noqa: B017 - ConnectionClosed of either kind
+        late.recv(timeout=5)
+    assert late.close_code == 4004
+    r = requests.get(f"{api}/{sid}", headers={"Authorization": f"Bearer {tokens[1]}"}, timeout=5)
+    assert r.status_code == 404
+
+    # three more creations from this address, then the documented 429
+    for _ in range(3):
+        assert (
+            requests.post(
+                f"{api}/create", json={"name": "More", "password": "secure123"}, timeout=10
+            ).status_code
+            == 200
+        )
+    r = requests.post(
+        f"{api}/create", json={"name": "Too many", "password": "secure123"}, timeout=10
+    )
+    assert r.status_code == 429
+    assert r.json() == {
+        "error": "Rate limit exceeded",
+        "message": "Maximum 5 session creations per hour",
+    }
+    assert int(r.headers["X-RateLimit-Reset"]) > time.time()
