@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -18,7 +19,7 @@ EVIL_FAIL_EARLY = 0.7
 # Evil approves publicly trusted clean teams while fewer than this many missions succeeded.
 EVIL_BLEND_UNTIL = 2
 # Merlin: chance of approving a team holding a spy he can see, when nothing is at stake.
-MERLIN_SOFT_APPROVE = 0.35
+MERLIN_SOFT_APPROVE = 0.9
 
 
 def _mask(seats) -> int:  # type: ignore[no-untyped-def]
@@ -61,11 +62,13 @@ class BeliefAgent:
         sets = b.evil_sets()
         teams = all_teams(view.n, size, view.me)
         if view.setup.role == rules.MERLIN:
-            public = belief(view, public=True).evil_sets()
+            # Merlin picks like a servant would (from public facts), among the teams without a
+            # spy he can see: the mission is safe and the choice looks ordinary.
+            cover = belief(_as_servant(view)).evil_sets()
+            spies = _mask(view.setup.spies)
             scored = [
-                (b.p_clean(_mask(t), sets) + 0.15 * _p_clean(public, _mask(t)), rng.random(), t)
-                for t in teams
-            ]
+                (_p_clean(cover, _mask(t)), rng.random(), t) for t in teams if not _mask(t) & spies
+            ] or [(b.p_clean(_mask(t), sets), rng.random(), t) for t in teams]
         else:
             scored = [(b.p_clean(_mask(t), sets), rng.random(), t) for t in teams]
         best = max(scored)
@@ -109,21 +112,36 @@ class BeliefAgent:
             return Decision(NO, note="clean team")
         if hammer or view.leader == view.me:
             return Decision(YES, note="hammer" if hammer else "own team")
+        if view.setup.role == rules.MERLIN:
+            return self._merlin_vote(view, b, rng)
+        return self._good_vote(view, b)
+
+    def _good_vote(self, view: View, b: Belief) -> Decision:
+        team = view.proposed
         sets = b.evil_sets()
         p_team = b.p_clean(_mask(team), sets)
         best = max(
             b.p_clean(_mask(t), sets) for t in all_teams(view.n, len(team) or view.team_size)
         )
-        if view.setup.role == rules.MERLIN:
-            # Merlin knows; he lets a dirty team through when nothing is at stake, to hide.
-            at_stake = view.failures == rules.WINS_NEEDED - 1 or view.mission == 0
-            if p_team < 0.5 and not at_stake and rng.random() < MERLIN_SOFT_APPROVE:
-                return Decision(YES, note=f"p_clean={p_team:.3f} (hiding)")
         threshold = APPROVE_SHARE * best
         if view.pick >= 3:
             threshold *= 0.85
         approve = p_team >= threshold - 1e-9
         return Decision(YES if approve else NO, note=f"p_clean={p_team:.3f} best={best:.3f}")
+
+    def _merlin_vote(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        """Vote as a servant would, except never let a visible spy's team through when it
+        matters (it would lose the game, or two fail cards are needed and available)."""
+        cover = self._good_vote(_as_servant(view), belief(_as_servant(view)))
+        spies_on = len(view.proposed & view.setup.spies)
+        if not spies_on:
+            return Decision(cover.button, note="clean; " + cover.note)
+        critical = view.failures == rules.WINS_NEEDED - 1 or spies_on >= 2
+        if cover.button == NO:
+            return Decision(NO, note="spy on team; a servant would reject too")
+        if critical or rng.random() >= MERLIN_SOFT_APPROVE:
+            return Decision(NO, note="spy on team")
+        return Decision(YES, note="spy on team (hiding)")
 
     def _mission(self, view: View, b: Belief, rng: random.Random) -> Decision:
         if not view.setup.evil:
@@ -160,6 +178,12 @@ class BeliefAgent:
         pm = b.p_merlin()
         choice = max(targets, key=lambda s: (pm[s], rng.random()))
         return Decision(YES, [choice], note=f"p_merlin={pm[choice]:.3f}")
+
+
+def _as_servant(view: View) -> View:
+    """The same view without Merlin's private knowledge (what a servant in his seat knows)."""
+    setup = dataclasses.replace(view.setup, role=rules.SERVANT, spies=frozenset())
+    return dataclasses.replace(view, setup=setup)
 
 
 def _p_clean(sets: dict[int, float], team: int) -> float:
