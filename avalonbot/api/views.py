@@ -8,7 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avalonbot import services
-from avalonbot.api.serializers import ActIn, ActOut, EndIn, SessionOut
+from avalonbot.api.serializers import (
+    AvalonActIn,
+    AvalonActOut,
+    AvalonEndIn,
+    AvalonInfoOut,
+    AvalonSessionIn,
+    AvalonSessionOut,
+)
 from avalonbot.capabilities import info
 from avalonbot.exceptions import BadGameError
 from config import errors
@@ -27,16 +34,21 @@ class AvalonView(APIView):
 
 
 class InfoView(AvalonView):
-    @extend_schema(summary="Bot information and capabilities", auth=[])
+    @extend_schema(summary="Bot information and capabilities", auth=[], responses=AvalonInfoOut)
     def get(self, request: Request) -> Response:
         return Response(info())
 
+    @extend_schema(
+        summary="Bot information (POST form)", auth=[], request=None, responses=AvalonInfoOut
+    )
     def post(self, request: Request) -> Response:  # some clients POST
         return Response(info())
 
 
 class SessionView(AvalonView):
-    @extend_schema(summary="Start a game session", request=dict, responses=SessionOut)
+    @extend_schema(
+        summary="Start a game session", request=AvalonSessionIn, responses=AvalonSessionOut
+    )
     def post(self, request: Request) -> Response:
         api_key, label = self.authorize(request)
         if not isinstance(request.data, dict):
@@ -46,10 +58,10 @@ class SessionView(AvalonView):
 
 
 class ActView(AvalonView):
-    @extend_schema(summary="Get the bot's action", request=ActIn, responses=ActOut)
+    @extend_schema(summary="Get the bot's action", request=AvalonActIn, responses=AvalonActOut)
     def post(self, request: Request) -> Response:
         self.authorize(request)
-        data = ActIn(data=request.data)
+        data = AvalonActIn(data=request.data)
         data.is_valid(raise_exception=True)
         answer = services.session_act(
             session_id=data.validated_data["sessionID"],
@@ -63,10 +75,10 @@ class EndView(AvalonView):
 
     reason_default = "complete"
 
-    @extend_schema(summary="End a game session", request=EndIn, responses={200: None})
+    @extend_schema(summary="End a game session", request=AvalonEndIn, responses={200: None})
     def post(self, request: Request) -> Response:
         self.authorize(request)
-        data = EndIn(data=request.data)
+        data = AvalonEndIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.session_end(
             session_id=data.validated_data["sessionID"],
