@@ -116,7 +116,10 @@ class WorkspaceInviteIn(serializers.Serializer):
         choices=WorkspaceInvite.InviteRole.values, default=WorkspaceInvite.InviteRole.VIEWER
     )
     expiresIn = StrictIntegerField(
-        default=WORKSPACE_INVITE_DEFAULT_EXPIRES, help_text="Seconds until expiration"
+        default=WORKSPACE_INVITE_DEFAULT_EXPIRES,
+        min_value=settings.INVITES_WORKSPACE_MIN_EXPIRES,
+        max_value=settings.INVITES_WORKSPACE_MAX_EXPIRES,
+        help_text="Seconds until expiration",
     )
 
     def validate_expiresIn(self, value: int) -> int:

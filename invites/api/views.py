@@ -58,6 +58,28 @@ def validated(serializer: drf_serializers.Serializer) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+def _errors(*statuses: int, body: str = "chrote") -> dict[int, OpenApiResponse]:
+    """The documented error answers of an endpoint, for the OpenAPI schema."""
+    text = {
+        400: "invalid input",
+        401: "not signed in (or a bad session id)",
+        403: "not allowed for your role",
+        404: "no such (or not your) object",
+        429: "too many requests",
+    }
+    shape = '{"error": code, "message", "details"?}' if body == "chrote" else '{"error": message}'
+    return {code: OpenApiResponse(description=f"{text[code]}: {shape}") for code in statuses}
+
+
+ROLE_BODY = {
+    "application/json": {
+        "type": "object",
+        "required": ["role"],
+        "properties": {"role": {"type": "string", "enum": list(Role.values)}},
+    }
+}
+
+
 def host_invite_data(request: Request, invite: HostInvite) -> dict[str, Any]:
     return {
         "code": invite.code,
@@ -92,6 +114,7 @@ class HostInvitesView(ParsecView):
             201: s.HostInviteOut,
             400: OpenApiResponse(description='{"error": ...}: a value out of range'),
             401: OpenApiResponse(description='{"error": ...}: no or bad session id'),
+            **_errors(403, 429, body="parsec"),
         },
         summary="Create a host invite",
         tags=["host invites"],
@@ -108,7 +131,7 @@ class HostInvitesView(ParsecView):
         return Response({"data": host_invite_data(request, invite)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={200: s.HostInviteListOut},
+        responses={200: s.HostInviteListOut, **_errors(401, body="parsec")},
         summary="My host invites",
         tags=["host invites"],
         operation_id="host_invites_list",
@@ -126,7 +149,7 @@ class HostInviteView(ParsecView):
         return invite
 
     @extend_schema(
-        responses={200: s.HostInviteDetailOut, 404: OpenApiResponse(description="Not yours")},
+        responses={200: s.HostInviteDetailOut, **_errors(401, 404, body="parsec")},
         summary="One of my host invites, with who redeemed it",
         tags=["host invites"],
         operation_id="host_invite_get",
@@ -147,7 +170,7 @@ class HostInviteView(ParsecView):
 
     @extend_schema(
         request=None,
-        responses={200: s.HostInviteOut, 404: OpenApiResponse(description="Not yours")},
+        responses={200: s.HostInviteOut, **_errors(401, 404, body="parsec")},
         summary="Revoke one of my host invites",
         tags=["host invites"],
     )
@@ -179,6 +202,7 @@ class UsersView(ChroteView):
     @extend_schema(
         responses={
             200: inline_serializer("UsersOut", fields={"users": UserOut(many=True)}),
+            **_errors(401, 403),
         },
         summary="List the workspace's users (admin+)",
         tags=["workspace"],
@@ -189,8 +213,8 @@ class UsersView(ChroteView):
 
 class UserRoleView(ChroteView):
     @extend_schema(
-        request=s.RoleIn,
-        responses={200: s.RoleChangeOut},
+        request=ROLE_BODY,
+        responses={200: s.RoleChangeOut, **_errors(400, 401, 403, 404)},
         summary="Change a user's role (admin+)",
         tags=["workspace"],
     )
@@ -205,7 +229,7 @@ class UserRoleView(ChroteView):
 class UserView(ChroteView):
     @extend_schema(
         request=None,
-        responses={200: SuccessOut},
+        responses={200: SuccessOut, **_errors(401, 403, 404)},
         summary="Remove a user from the workspace (admin+)",
         tags=["workspace"],
     )
@@ -221,7 +245,7 @@ def workspace_invite_url(request: Request, token: str) -> str:
 class InvitesView(ChroteView):
     @extend_schema(
         request=s.WorkspaceInviteIn,
-        responses={201: s.WorkspaceInviteCreatedOut},
+        responses={201: s.WorkspaceInviteCreatedOut, **_errors(400, 401, 403)},
         summary="Create a workspace invite link (admin+)",
         tags=["workspace"],
     )
@@ -241,7 +265,7 @@ class InvitesView(ChroteView):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={200: s.WorkspaceInviteListOut},
+        responses={200: s.WorkspaceInviteListOut, **_errors(401, 403)},
         summary="List workspace invites (admin+)",
         tags=["workspace"],
     )
@@ -253,7 +277,7 @@ class InvitesView(ChroteView):
 class InviteView(ChroteView):
     @extend_schema(
         request=None,
-        responses={200: SuccessOut},
+        responses={200: SuccessOut, **_errors(401, 403, 404)},
         summary="Revoke a workspace invite (admin+)",
         tags=["workspace"],
     )
@@ -267,7 +291,7 @@ class InviteValidateView(ChroteView):
     required_role = None
 
     @extend_schema(
-        responses={200: s.ValidateOut},
+        responses={200: s.ValidateOut, **_errors(429)},
         summary="Check a workspace invite token (public)",
         tags=["workspace"],
     )
@@ -287,7 +311,7 @@ class InviteAcceptView(ChroteView):
 
     @extend_schema(
         request=None,
-        responses={200: s.AcceptOut},
+        responses={200: s.AcceptOut, **_errors(400, 401, 429)},
         summary="Accept a workspace invite (signed in)",
         tags=["workspace"],
     )
