@@ -43,13 +43,16 @@ def test_same_seed_same_results_and_same_deals_for_every_matchup():
     assert a["games"] == 18 and set(a["margins"]) == {"random"}
 
 
-def test_bot_beats_random_on_both_sides_in_a_small_run():
+def test_bot_beats_both_baselines_on_both_sides_in_a_small_fixed_run():
+    """A regression guard on fixed deals (the full measurement is `avalon_arena`)."""
     deals = arena.schedule(
-        games=24, seed=5, players=range(5, 11), roles=arena.DEFAULT_ROLES, lady=True
+        games=30, seed=5, players=range(5, 11), roles=arena.DEFAULT_ROLES, lady=True
     )
-    summary = arena.run(agent="bot", opponents=["random"], deals=deals).summary()
-    margins = summary["margins"]["random"]
-    assert margins["good"] >= 0.15 and margins["evil"] >= 0.15, margins
+    margins = arena.run(agent="bot", opponents=["random", "heuristic"], deals=deals).summary()[
+        "margins"
+    ]
+    assert margins["random"]["good"] >= 0.15 and margins["random"]["evil"] >= 0.15, margins
+    assert margins["heuristic"]["good"] >= 0.05 and margins["heuristic"]["evil"] >= 0.05, margins
 
 
 @pytest.mark.django_db
