@@ -136,10 +136,10 @@ def pg_url() -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.mark.postgres
-def test_forty_processes_threads_on_postgresql_exactly_five(pg_url):
-    postgres_url = pg_url
-    env = server_env(DATABASE_URL=postgres_url)
+@pytest.fixture(scope="module")
+def pg_env(pg_url) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment for processes on the migrated throwaway PostgreSQL database."""
+    env = server_env(DATABASE_URL=pg_url)
     env.pop("LOBBY_SQLITE_PATH", None)
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -150,6 +150,12 @@ def test_forty_processes_threads_on_postgresql_exactly_five(pg_url):
         timeout=180,
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    return env
+
+
+@pytest.mark.postgres
+def test_forty_processes_threads_on_postgresql_exactly_five(pg_env, pg_url):
+    env, postgres_url = pg_env, pg_url
     made = subprocess.run(
         [sys.executable, "-m", "tests.invites.race_worker", "setup", "40", "5"],
         cwd=ROOT,
@@ -183,3 +189,19 @@ def test_check_constraint_holds_even_against_a_direct_update(db, user_factory):
     invite = services.host_invite_create(creator=user_factory(), expires_in=3600, max_grants=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         HostInvite.objects.filter(pk=invite.pk).update(grants=2)
+
+
+@pytest.mark.postgres
+def test_owners_demoting_each_other_on_postgresql_keep_one_owner_and_never_deadlock(pg_env):
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.invites.race_worker", "owners", "5"],
+        cwd=ROOT,
+        env=pg_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["errors"] == []
+    assert result["owners_left"] == [1] * 5
