@@ -17,3 +17,16 @@ def decision_list(*, session: BotSession) -> QuerySet[Decision]:
 
 def session_list_recent(limit: int = 20) -> QuerySet[BotSession]:
     return BotSession.objects.order_by("-created_at")[:limit]
+
+
+def session_stats() -> dict[str, int]:
+    """Games played through the API: total, finished with a result, won by the bot's side."""
+    qs = BotSession.objects.all()
+    decided = qs.filter(bot_won__isnull=False)
+    return {
+        "sessions": qs.count(),
+        "active": qs.filter(status=BotSession.Status.ACTIVE).count(),
+        "decided": decided.count(),
+        "won": decided.filter(bot_won=True).count(),
+        "decisions": Decision.objects.count(),
+    }

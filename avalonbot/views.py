@@ -9,7 +9,7 @@ from avalonbot.chart import win_rate_svg
 
 def arena_page(request: HttpRequest) -> HttpResponse:
     run = selectors.arena_run_latest()
-    context: dict = {"run": run, "bot": info()}
+    context: dict = {"run": run, "bot": info(), "stats": selectors.session_stats()}
     if run is not None:
         summary = run.summary
         context["summary"] = summary

@@ -107,6 +107,7 @@ def test_page_shows_latest_run_with_chart(client):
     html = r.content.decode()
     assert "<svg" in html and "Win rate by player count" in html and "polyline" in html
     assert 'id="margins"' in html and "heuristic" in html
+    assert "Through the API: <strong>0</strong> sessions" in html
 
 
 def test_chart_escapes_labels_and_handles_one_point():
