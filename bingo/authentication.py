@@ -1,5 +1,6 @@
 """ProofPlay's `X-Session-Id` header: the same platform API session as `Authorization: Bearer`."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -21,3 +22,13 @@ class SessionIdAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
+
+
+class SessionIdScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: the X-Session-Id header as a security scheme."""
+
+    target_class = "bingo.authentication.SessionIdAuthentication"
+    name = "ProofPlaySession"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {"type": "apiKey", "in": "header", "name": "X-Session-Id"}

@@ -1,29 +1,29 @@
 from rest_framework import serializers
 
 
-class SessionIn(serializers.Serializer):
+class BingoSessionIn(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     device_key_hash = serializers.CharField(max_length=256, trim_whitespace=True)
 
 
-class SessionOut(serializers.Serializer):
+class BingoSessionOut(serializers.Serializer):
     session_id = serializers.CharField()
     role = serializers.ChoiceField(choices=["player", "admin"])
     email = serializers.EmailField()
 
 
-class GameIn(serializers.Serializer):
+class BingoGameIn(serializers.Serializer):
     name = serializers.CharField(max_length=100, trim_whitespace=True)
 
 
-class GameCreatedOut(serializers.Serializer):
+class BingoGameCreatedOut(serializers.Serializer):
     game_id = serializers.CharField()
     pin = serializers.CharField()
     name = serializers.CharField()
     status = serializers.CharField()
 
 
-class JoinIn(serializers.Serializer):
+class BingoJoinIn(serializers.Serializer):
     pin = serializers.CharField(max_length=16, trim_whitespace=False)
     client_seed = serializers.CharField(
         max_length=128,
@@ -42,7 +42,7 @@ def Marks() -> serializers.ListField:
     return serializers.ListField(child=serializers.ListField(child=serializers.BooleanField()))
 
 
-class JoinOut(serializers.Serializer):
+class BingoJoinOut(serializers.Serializer):
     status = serializers.CharField()
     card_id = serializers.CharField()
     numbers = Grid()
@@ -50,24 +50,24 @@ class JoinOut(serializers.Serializer):
     game_name = serializers.CharField()
 
 
-class CardOut(serializers.Serializer):
+class BingoCardOut(serializers.Serializer):
     card_id = serializers.CharField()
     numbers = Grid()
     marked = Marks()
     game_id = serializers.CharField()
 
 
-class MarkIn(serializers.Serializer):
+class BingoMarkIn(serializers.Serializer):
     row = serializers.IntegerField(min_value=0, max_value=4)
     col = serializers.IntegerField(min_value=0, max_value=4)
 
 
-class MarkOut(serializers.Serializer):
+class BingoMarkOut(serializers.Serializer):
     marked = Marks()
     bingo = serializers.BooleanField()
 
 
-class DrawOut(serializers.Serializer):
+class BingoDrawOut(serializers.Serializer):
     number = serializers.IntegerField()
     sequence = serializers.IntegerField()
     seed_hash = serializers.CharField()
@@ -75,5 +75,5 @@ class DrawOut(serializers.Serializer):
     drawn_at = serializers.CharField()
 
 
-class DetailOut(serializers.Serializer):
+class BingoDetailOut(serializers.Serializer):
     detail = serializers.CharField()

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,14 +25,13 @@ from config.errors import RateLimitedError
 from config.net import client_ip
 
 VERSION = "2.0.0"
-SESSION_HEADER = OpenApiParameter(
-    "X-Session-Id",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Session id from POST /bingo/auth/session (or send it as Authorization: Bearer)",
-)
-ERRORS = {400: s.DetailOut, 401: s.DetailOut, 403: s.DetailOut, 404: s.DetailOut, 429: s.DetailOut}
+ERRORS = {
+    400: s.BingoDetailOut,
+    401: s.BingoDetailOut,
+    403: s.BingoDetailOut,
+    404: s.BingoDetailOut,
+    429: s.BingoDetailOut,
+}
 
 
 def _rate_get(group: str, request: HttpRequest) -> str:
@@ -91,9 +90,11 @@ def lockout_identity(request: Request) -> str:
 
 
 class SessionView(ProofPlayView):
-    @extend_schema(request=s.SessionIn, responses={200: s.SessionOut, **ERRORS}, tags=["bingo"])
+    @extend_schema(
+        request=s.BingoSessionIn, responses={200: s.BingoSessionOut, **ERRORS}, tags=["bingo"]
+    )
     def post(self, request: Request) -> Response:
-        data = self.valid(s.SessionIn, request)
+        data = self.valid(s.BingoSessionIn, request)
         result = services.session_create(
             email=data["email"],
             device_key_hash=data["device_key_hash"],
@@ -106,14 +107,13 @@ class SessionView(ProofPlayView):
 
 class GameCreateView(ProofPlayView):
     @extend_schema(
-        request=s.GameIn,
-        responses={200: s.GameCreatedOut, **ERRORS},
-        parameters=[SESSION_HEADER],
+        request=s.BingoGameIn,
+        responses={200: s.BingoGameCreatedOut, **ERRORS},
         tags=["bingo"],
     )
     def post(self, request: Request) -> Response:
         user = self.user(request)
-        data = self.valid(s.GameIn, request)
+        data = self.valid(s.BingoGameIn, request)
         game = services.game_create(name=data["name"], creator=user)
         return Response(
             {"game_id": game.public_id, "pin": game.pin, "name": game.name, "status": game.status}
@@ -128,14 +128,13 @@ class GameView(ProofPlayView):
 
 class JoinView(ProofPlayView):
     @extend_schema(
-        request=s.JoinIn,
-        responses={200: s.JoinOut, **ERRORS},
-        parameters=[SESSION_HEADER],
+        request=s.BingoJoinIn,
+        responses={200: s.BingoJoinOut, **ERRORS},
         tags=["bingo"],
     )
     def post(self, request: Request, game_id: str) -> Response:
         user = self.user(request)
-        data = self.valid(s.JoinIn, request)
+        data = self.valid(s.BingoJoinIn, request)
         card, _ = services.card_join(
             game_id=game_id,
             user=user,
@@ -150,9 +149,7 @@ class JoinView(ProofPlayView):
 
 
 class CardView(ProofPlayView):
-    @extend_schema(
-        responses={200: s.CardOut, **ERRORS}, parameters=[SESSION_HEADER], tags=["bingo"]
-    )
+    @extend_schema(responses={200: s.BingoCardOut, **ERRORS}, tags=["bingo"])
     def get(self, request: Request, game_id: str) -> Response:
         card = services.card_for(game_id=game_id, user=self.user(request))
         return Response({**selectors.card_out(card), "game_id": card.game.public_id})
@@ -160,14 +157,13 @@ class CardView(ProofPlayView):
 
 class MarkView(ProofPlayView):
     @extend_schema(
-        request=s.MarkIn,
-        responses={200: s.MarkOut, **ERRORS},
-        parameters=[SESSION_HEADER],
+        request=s.BingoMarkIn,
+        responses={200: s.BingoMarkOut, **ERRORS},
         tags=["bingo"],
     )
     def post(self, request: Request, game_id: str) -> Response:
         user = self.user(request)
-        data = self.valid(s.MarkIn, request)
+        data = self.valid(s.BingoMarkIn, request)
         card, bingo = services.card_mark(
             game_id=game_id, user=user, row=data["row"], col=data["col"]
         )
@@ -177,8 +173,7 @@ class MarkView(ProofPlayView):
 class DrawView(ProofPlayView):
     @extend_schema(
         request=None,
-        responses={200: s.DrawOut, **ERRORS},
-        parameters=[SESSION_HEADER],
+        responses={200: s.BingoDrawOut, **ERRORS},
         tags=["bingo"],
     )
     def post(self, request: Request, game_id: str) -> Response:
@@ -198,7 +193,6 @@ class EndView(ProofPlayView):
     @extend_schema(
         request=None,
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
-        parameters=[SESSION_HEADER],
         description="Lobby addition: the creator ends the game; the secret S is then revealed "
         "in /verify.",
         tags=["bingo"],
