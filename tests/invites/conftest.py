@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -78,12 +77,6 @@ def expire(invite: HostInvite | WorkspaceInvite) -> None:
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     invite.refresh_from_db()
-
-
-@pytest.fixture(autouse=True)
-def _isolated_urls(settings) -> None:  # type: ignore[no-untyped-def]
-    if os.environ.get("LOBBY_INVITES_ISOLATED") == "1":
-        settings.ROOT_URLCONF = "tests.invites.urls"
 
 
 @pytest.fixture(autouse=True)
