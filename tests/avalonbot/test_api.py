@@ -322,12 +322,13 @@ def test_client_sending_real_shapes_plays_complete_games_at_every_player_count(a
     assert BotSession.objects.filter(status="ended").count() == n
 
 
-@pytest.mark.parametrize("n", [5, 8])
+@pytest.mark.parametrize("n", [5, 6, 7, 8, 9, 10])
 def test_client_sending_document_shapes_plays_complete_games(api, api_key, n):
     from avalonbot import arena
     from tests.avalonbot.helpers import ClientSeats
 
-    deal = arena.make_deal(7 + n, n, ["percival", "morgana"], True)
+    mix = [["percival", "morgana"], ["mordred"], ["oberon", "percival"]][n % 3]
+    deal = arena.make_deal(7 + n, n, mix, n % 2 == 1)
 
     class DocSeats(ClientSeats):
         def start(self, seat, body):

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from avalonbot.arena import fit_roles
 from avalonbot.bot.agents import HeuristicAgent, RandomAgent, check_legal
 from avalonbot.bot.belief import belief, hypotheses
 from avalonbot.bot.policy import BeliefAgent, act
@@ -105,3 +106,29 @@ def test_good_bot_never_proposes_a_known_spy_as_merlin():
     game = Game(roles, first_leader=0)  # seat 0 is Merlin and leads
     decision = BeliefAgent().decide(_view(game, 0), random.Random(1))
     assert not set(decision.selected) & {s for s in range(8) if game.evil(s)}
+
+
+def test_bot_answers_legally_in_states_random_players_create():
+    """Random play reaches histories the bot would never make; its answers stay legal."""
+    rng = random.Random(17)
+    bot, other = BeliefAgent(), RandomAgent()
+    for n in range(5, 11):
+        for _ in range(2):
+            roles = rules.deal(n, fit_roles(n, rules.SPECIAL_ROLES), rng)
+            game = Game(roles, first_leader=rng.randrange(n), lady_enabled=True)
+            while game.phase != "finished":
+                seat = game.actors()[0]
+                view = _view(game, seat)
+                check_legal(view, bot.decide(view, random.Random(seat)))
+                decision = other.decide(view, rng)
+                sel = decision.selected or []
+                if game.phase == "pick":
+                    game.propose(seat, sel)
+                elif game.phase == "vote":
+                    game.vote(seat, decision.button == "yes")
+                elif game.phase == "mission":
+                    game.play(seat, decision.button == "yes")
+                elif game.phase == "lady":
+                    game.use_lady(seat, sel[0])
+                else:
+                    game.assassinate(seat, sel[0])
