@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 
+from accounts.models import Role
 from config.errors import DomainError
 from invites import services
 from invites.exceptions import HostInviteNotFoundError, InviteUnavailableError
@@ -222,3 +223,22 @@ def test_guessing_codes_is_rate_limited(client, host_invite_factory, settings_ov
         assert client.get(f"/g/ZZZZZZ{i:02d}").status_code == 404
     assert client.get("/g/ZZZZZZZZ").status_code == 429
     assert client.get(f"/g/{invite.code}").status_code == 429
+
+
+def test_invite_to_the_terminal_workspace_leads_there(client, user, user_factory):
+    """The terminals app registers `terminals` (no id): the real registry, end to end."""
+    from invites import targets
+
+    if "terminals" not in targets.target_kinds():
+        pytest.skip("the terminals app has not registered its invite target")
+    host = user_factory(role=Role.ADMIN)
+    invite = services.host_invite_create(
+        creator=host, expires_in=600, max_grants=1, target="terminals"
+    )
+    assert invite.target_label
+    client.force_login(user)
+    r = client.post(f"/g/{invite.code}")
+    assert r.status_code == 302
+    assert r["Location"].startswith("/terminals/")
+    invite.refresh_from_db()
+    assert invite.grants == 1
