@@ -22,6 +22,7 @@ from terminals import selectors, services, shutdown, streams, tmux
 from terminals.exceptions import (
     NotOperatorError,
     SessionNotFoundError,
+    TmuxCommandError,
     TmuxUnavailableError,
     ValidationError,
     ViewerCannotSendError,
@@ -196,24 +197,39 @@ class TerminalsConsumerBase(JsonConsumer):
     async def terminals_presence(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "presence", **event["payload"]})
 
-    async def send_keys(self, session_name: str, keys: object, pane: str | None, own: bool) -> None:
+    async def send_keys(
+        self,
+        session_name: str,
+        keys: object,
+        pane: str | None,
+        own: bool,
+        pane_info: tmux.PaneInfo | None = None,
+    ) -> None:
         if self.user is None:
             return
-        await database_sync_to_async(services.keys_send)(
+        _, info, data = await database_sync_to_async(services.keys_authorize)(
             session_name=session_name,
             user=self.user,
             keys=keys,
             pane=pane,
+            pane_info=pane_info,
             own_claim_required=own,
             not_operator=self.not_operator,
         )
+        try:
+            await streams.send_bytes(session_name, info.id, data)
+        except tmux.TmuxNotFoundError as exc:
+            raise SessionNotFoundError() from exc
+        except tmux.TmuxError as exc:
+            logger.warning("send-keys failed session=%s: %s", session_name, exc)
+            raise TmuxCommandError() from exc
 
 
 class SessionsConsumer(TerminalsConsumerBase):
     """`/terminals/ws`: subscribe to any number of sessions, claim, release, send keys."""
 
     async def start(self) -> None:
-        self.subscriptions: dict[str, str] = {}  # session -> streamed pane id
+        self.subscriptions: dict[str, tmux.PaneInfo] = {}  # session -> its streamed pane
         await self.accept()
         await self.join(services.lobby_group())
         self.spawn(self.presence_loop())
@@ -234,7 +250,10 @@ class SessionsConsumer(TerminalsConsumerBase):
         elif kind == "unsubscribe":
             await self.unsubscribe(_session_id(content))
         elif kind == "sendKeys":
-            await self.send_keys(_session_id(content), content.get("keys"), None, own=False)
+            name = _session_id(content)
+            await self.send_keys(
+                name, content.get("keys"), None, own=False, pane_info=self.subscriptions.get(name)
+            )
         elif kind == "claim":
             name = _session_id(content)
             try:
@@ -287,7 +306,7 @@ class SessionsConsumer(TerminalsConsumerBase):
             await streams.subscribe(name, self)
         except tmux.TmuxError as exc:
             raise TmuxUnavailableError() from exc
-        self.subscriptions[name] = pane.id
+        self.subscriptions[name] = pane
         await self.join(services.session_group(name))
         screen = await _tmux_screen(pane)
         await self.send_json({"type": "output", "sessionId": name, "data": screen})
@@ -308,15 +327,14 @@ class SessionsConsumer(TerminalsConsumerBase):
         )
 
     async def stream_event(self, session_name: str, event: tmux.ControlEvent) -> None:
-        pane_id = self.subscriptions.get(session_name)
-        if pane_id is None:
+        pane = self.subscriptions.get(session_name)
+        if pane is None:
             return
-        if event.kind == "output" and event.pane_id == pane_id:
+        if event.kind == "output" and event.pane_id == pane.id:
             await self.send_json({"type": "output", "sessionId": session_name, "data": event.data})
         elif event.kind == "layout":
             with contextlib.suppress(DomainError):
-                pane = await _tmux_pane(session_name, None)
-                self.subscriptions[session_name] = pane.id
+                self.subscriptions[session_name] = await _tmux_pane(session_name, None)
         elif event.kind == "exit":
             self.subscriptions.pop(session_name, None)
             await self.leave(services.session_group(session_name))
@@ -426,7 +444,10 @@ class TerminalConsumer(TerminalsConsumerBase):
             pane = str(pane) if pane is not None else self.pane_label
             if not isinstance(content.get("keys"), str):
                 raise _invalid("keys must be a string")
-            await self.send_keys(self.session_name, content["keys"], pane, own=True)
+            known = self.pane if pane == self.pane_label else None
+            await self.send_keys(
+                self.session_name, content["keys"], pane, own=True, pane_info=known
+            )
         elif kind == "resize":
             cols, rows = content.get("cols"), content.get("rows")
             if not isinstance(cols, int) or not isinstance(rows, int) or isinstance(cols, bool):
@@ -441,9 +462,16 @@ class TerminalConsumer(TerminalsConsumerBase):
         else:
             raise DomainError("Unknown message type", code="UNKNOWN_TYPE")
 
-    async def send_keys(self, session_name: str, keys: object, pane: str | None, own: bool) -> None:
+    async def send_keys(
+        self,
+        session_name: str,
+        keys: object,
+        pane: str | None,
+        own: bool,
+        pane_info: tmux.PaneInfo | None = None,
+    ) -> None:
         try:
-            await super().send_keys(session_name, keys, pane, own)
+            await super().send_keys(session_name, keys, pane, own, pane_info)
         except ValidationError as exc:
             exc.code = "INVALID_MESSAGE"
             raise

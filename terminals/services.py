@@ -243,20 +243,22 @@ def _encode_keys(keys: object) -> bytes:
     return data
 
 
-def keys_send(
+def keys_authorize(
     *,
     session_name: str,
     user: User,
     keys: object,
     pane: str | None = None,
+    pane_info: tmux.PaneInfo | None = None,
     own_claim_required: bool,
     not_operator: type[Exception] = ViewerCannotSendError,
     source: str = "ws",
-) -> KeyEvent:
-    """Authorize, log (committed first), then write the bytes to the pane exactly.
+) -> tuple[KeyEvent, tmux.PaneInfo, bytes]:
+    """Check role and claim, log the keys (committed before they are sent), renew the claim.
 
     The multi-session socket allows an unclaimed session; the per-session socket requires the
-    sender's own claim (`own_claim_required`), as each part of the spec says.
+    sender's own claim (`own_claim_required`), as each part of the spec says. `pane_info` is the
+    caller's already-resolved pane (a socket knows its pane), saving a tmux call per keystroke.
     """
     data = _encode_keys(keys)
     fresh = _fresh(user)
@@ -268,7 +270,7 @@ def keys_send(
             raise NotClaimedError()
     elif claim is not None and claim.user_id != fresh.pk:
         raise ClaimRequiredError()
-    info = selectors.pane_get(session_name=session_name, pane=pane)
+    info = pane_info or selectors.pane_get(session_name=session_name, pane=pane)
     with transaction.atomic():
         event = KeyEvent.objects.create(
             user=fresh,
@@ -280,10 +282,16 @@ def keys_send(
         )
         if claim is not None:
             claim_renew(session_name=session_name, user=fresh)
+    return event, info, data
+
+
+def keys_send(**kwargs: object) -> KeyEvent:
+    """`keys_authorize`, then write the bytes to the pane exactly (a tmux subprocess)."""
+    event, info, data = keys_authorize(**kwargs)  # type: ignore[arg-type]
     try:
         tmux.send_bytes(info.id, data)
     except tmux.TmuxError as exc:
-        logger.warning("send-keys failed session=%s: %s", session_name, exc)
+        logger.warning("send-keys failed session=%s: %s", event.session_name, exc)
         raise TmuxCommandError() from exc
     return event
 

@@ -108,6 +108,16 @@ async def unsubscribe(session_name: str, listener: Listener) -> None:
             logger.debug("stream stopped session=%s", session_name)
 
 
+async def send_bytes(session_name: str, pane_id: str, data: bytes) -> None:
+    """Write keys through this process's control client for the session if it has one
+    (no process spawned per keystroke), else with a `tmux send-keys` subprocess."""
+    stream = _registry().streams.get(session_name)
+    if stream is not None and stream.task is not None and not stream.task.done():
+        await stream.client.send_bytes(pane_id, data)
+        return
+    await asyncio.to_thread(tmux.send_bytes, pane_id, data)
+
+
 def active_streams() -> list[str]:
     """Sessions this process streams now (for tests and the admin)."""
     return sorted(_registry().streams)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
 import contextlib
 import logging
 import re
@@ -349,6 +350,7 @@ def pipe_pane(pane_id: str, shell_command: str | None) -> None:
 # Live output: one control-mode client per streamed session.
 
 _OCTAL = re.compile(rb"\\([0-7]{3})")
+_PANE_ID_RE = re.compile(r"^%\d{1,9}$")
 
 
 def unescape_output(data: bytes) -> bytes:
@@ -364,19 +366,25 @@ class ControlEvent:
 
 
 class ControlClient:
-    """`tmux -C attach -t =<session> -f read-only,ignore-size`: %output lines as text events.
+    """`tmux -C attach -t =<session> -f ignore-size`: %output lines as text events, and a pipe
+    for `send-keys -H` commands (no process spawned per keystroke).
 
-    Read-only and ignoring size, so watching never changes what the session looks like.
+    Ignoring size, so watching never changes what the session looks like. Only this module
+    writes commands to it, and only `send-keys -H -t %<n>` with hex-digit arguments: nothing a
+    user typed is ever parsed by tmux. Replies (`%begin ... 1` / `%end` or `%error`) come back
+    in order and settle the waiting command.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.proc: asyncio.subprocess.Process | None = None
         self._decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self._pending: collections.deque[asyncio.Future] = collections.deque()
+        self._write_lock = asyncio.Lock()
 
     async def start(self) -> None:
         cmd = [*base_command(), "-C", "attach-session", "-t", _target(self.name)]
-        cmd += ["-f", "read-only,ignore-size"]
+        cmd += ["-f", "ignore-size"]
         try:
             self.proc = await asyncio.wait_for(
                 asyncio.create_subprocess_exec(
@@ -391,6 +399,44 @@ class ControlClient:
         except (OSError, TimeoutError) as exc:
             raise TmuxUnavailableError(str(exc)) from exc
 
+    async def send_bytes(self, pane_id: str, data: bytes) -> None:
+        """`send_bytes` through this client: the same exact hex keys, no subprocess."""
+        if not _PANE_ID_RE.match(pane_id):
+            raise TmuxNotFoundError(f"bad pane id {pane_id!r}")
+        proc = self.proc
+        if proc is None or proc.stdin is None or proc.returncode is not None:
+            raise TmuxUnavailableError("control client is not running")
+        futures = []
+        async with self._write_lock:  # commands and their futures stay in the same order
+            for start in range(0, len(data), SEND_CHUNK):
+                chunk = data[start : start + SEND_CHUNK]
+                line = f"send-keys -H -t {pane_id} " + " ".join(f"{b:02x}" for b in chunk)
+                future = asyncio.get_running_loop().create_future()
+                self._pending.append(future)
+                futures.append(future)
+                proc.stdin.write(line.encode("ascii") + b"\n")
+            try:
+                await asyncio.wait_for(proc.stdin.drain(), timeout=TIMEOUT)
+            except (TimeoutError, ConnectionError) as exc:
+                raise TmuxUnavailableError("control client not accepting input") from exc
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                for future in futures:
+                    await future
+        except TimeoutError as exc:
+            raise TmuxUnavailableError(f"tmux did not answer within {TIMEOUT}s") from exc
+
+    def _settle(self, error: str | None) -> None:
+        while self._pending:
+            future = self._pending.popleft()
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(_classify(error))
+            return
+
     def _decode(self, pane_id: str, raw: bytes) -> str:
         decoder = self._decoders.get(pane_id)
         if decoder is None:
@@ -401,22 +447,45 @@ class ControlClient:
     async def events(self) -> AsyncIterator[ControlEvent]:
         if self.proc is None or self.proc.stdout is None:
             raise TmuxUnavailableError("control client not started")
-        while True:
-            line = await self.proc.stdout.readline()
-            if not line:
-                yield ControlEvent("exit")
-                return
-            line = line.rstrip(b"\r\n")
-            if line.startswith(b"%output "):
-                _, pane_id, payload = [*line.split(b" ", 2), b"", b""][:3]
-                text = self._decode(pane_id.decode(), unescape_output(payload))
-                if text:
-                    yield ControlEvent("output", pane_id.decode(), text)
-            elif line.startswith((b"%layout-change", b"%window-pane-changed", b"%session-window")):
-                yield ControlEvent("layout")
-            elif line.startswith(b"%exit"):
-                yield ControlEvent("exit")
-                return
+        block: list[bytes] | None = None  # the reply to one of our commands, being read
+        ours = False
+        try:
+            while True:
+                line = await self.proc.stdout.readline()
+                if not line:
+                    yield ControlEvent("exit")
+                    return
+                line = line.rstrip(b"\r\n")
+                if block is not None:
+                    if line.startswith((b"%end ", b"%error ")):
+                        if ours:
+                            error = None
+                            if line.startswith(b"%error"):
+                                error = b"\n".join(block).decode("utf-8", "replace") or "error"
+                            self._settle(error)
+                        block = None
+                    else:
+                        block.append(line)
+                    continue
+                if line.startswith(b"%begin "):
+                    block, ours = [], line.endswith(b" 1")
+                elif line.startswith(b"%output "):
+                    _, pane_id, payload = [*line.split(b" ", 2), b"", b""][:3]
+                    text = self._decode(pane_id.decode(), unescape_output(payload))
+                    if text:
+                        yield ControlEvent("output", pane_id.decode(), text)
+                elif line.startswith(
+                    (b"%layout-change", b"%window-pane-changed", b"%session-window")
+                ):
+                    yield ControlEvent("layout")
+                elif line.startswith(b"%exit"):
+                    yield ControlEvent("exit")
+                    return
+        finally:
+            while self._pending:
+                future = self._pending.popleft()
+                if not future.done():
+                    future.set_exception(TmuxUnavailableError("control client exited"))
 
     async def stop(self) -> None:
         proc = self.proc

@@ -64,7 +64,10 @@ def test_recording_writes_asciicast_v2_and_plays_back(api, user_factory, make_se
     assert f"/terminals/recordings/{rec.pk}.cast" in page and "player.js" in page
     assert "rec-25" not in client.get("/terminals/recordings").content.decode()
     assert client.get("/terminals/recordings/not-a-uuid").status_code == 404
-    assert client.get("/terminals/recordings/00000000-0000-0000-0000-000000000000.cast").status_code == 404
+    assert (
+        client.get("/terminals/recordings/00000000-0000-0000-0000-000000000000.cast").status_code
+        == 404
+    )
 
 
 def test_only_the_claim_holder_or_admin_may_record(api, user_factory, make_session):
@@ -96,7 +99,9 @@ def test_resize_policy_the_claim_holders_size_wins(user_factory, make_session):
     holder = user_factory(role=Role.OPERATOR)
     other = user_factory(role=Role.OPERATOR)
     services.claim_acquire(session_name="main", user=holder)
-    assert services.pane_resize(session_name="main", user=other, pane="0", cols=50, rows=10) is False
+    assert (
+        services.pane_resize(session_name="main", user=other, pane="0", cols=50, rows=10) is False
+    )
     assert (tmux.resolve_pane("main").width, tmux.resolve_pane("main").height) == (80, 24)
     assert services.pane_resize(session_name="main", user=holder, pane="0", cols=100, rows=30)
     pane = tmux.resolve_pane("main")
