@@ -223,3 +223,29 @@ def test_pin_lockout_holds_across_two_processes(redis_url, game, player_factory)
     finally:
         a.stop()
         b.stop()
+
+
+def test_concurrent_draws_on_two_processes_stay_in_order(admin_user, bearer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = daphne(), daphne()
+    try:
+        admin = new_session(f"{a.url}/bingo", ADMIN_EMAIL, "d", bearer=bearer(admin_user))
+        callers = [Client(f"{s.url}/bingo", admin["session_id"]) for s in (a, b)]
+        ended = callers[0].post("/games", {"name": "ended"}).json()["game_id"]
+        assert callers[1].post(f"/games/{ended}/end").status_code == 200  # other process
+        with ThreadPoolExecutor(4) as pool:
+            late = list(pool.map(lambda i: callers[i % 2].post(f"/games/{ended}/draw"), range(4)))
+        assert [r.status_code for r in late] == [400] * 4
+        gid = callers[0].post("/games", {"name": "race 2"}).json()["game_id"]
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda i: callers[i % 2].post(f"/games/{gid}/draw"), range(24)))
+        assert all(r.status_code == 200 for r in results), [r.text for r in results]
+        assert sorted(r.json()["sequence"] for r in results) == list(range(1, 25))
+        assert len({r.json()["number"] for r in results}) == 24
+        verify = requests.get(f"{a.url}/bingo/games/{gid}/verify", timeout=10).json()
+        assert verify["audit_chain_valid"] is True
+        assert verify["audit_entries_verified"] == "Chain verified: 25 entries"
+    finally:
+        a.stop()
+        b.stop()
