@@ -212,6 +212,21 @@ def _seats(names: list[str], index: Mapping[str, int], what: str) -> frozenset[i
     return frozenset(seats)
 
 
+def _name_or_index_seats(
+    items: list, index: Mapping[str, int], ordered: list[str] | None, n: int
+) -> set[int]:
+    """Seats named by player names or by indexes into ProAvalon's seat order (both are sent)."""
+    seats = set()
+    for item in items[:n]:
+        if isinstance(item, str) and item in index:
+            seats.add(index[item])
+        elif isinstance(item, int) and not isinstance(item, bool) and 0 <= item < n:
+            seats.add(index[ordered[item]] if ordered else item)
+        else:
+            raise _fail("seat lists hold player names or seat indexes")
+    return seats
+
+
 # --- session body --------------------------------------------------------------------------
 
 
@@ -462,16 +477,13 @@ def parse_view(setup: Setup, info: Any) -> View:
                 lady_holder = index[holder]
             hist = lady_card.get("history")
             if isinstance(hist, list):
-                lady_history = tuple(
-                    sorted(_seats(_str_list(hist, "lady history", n), index, "lady history"))
-                )
+                lady_history = tuple(sorted(_name_or_index_seats(hist, index, ordered, n)))
     prohibited: frozenset[int] = frozenset()
     if "prohibitedIndexesToPicks" in info and info["prohibitedIndexesToPicks"] is not None:
         raw_p = info["prohibitedIndexesToPicks"]
         if not isinstance(raw_p, list) or len(raw_p) > n:
             raise _fail("gameInfo.prohibitedIndexesToPicks must be a list of seat indexes")
-        seats = [_int(i, "gameInfo.prohibitedIndexesToPicks", 0, n - 1) for i in raw_p]
-        prohibited = frozenset(index[ordered[i]] if ordered else i for i in seats)
+        prohibited = frozenset(_name_or_index_seats(raw_p, index, ordered, n))
 
     lady_results: dict[int, bool] = {}
     extra = info.get("lobbyLadyResults")

@@ -148,3 +148,19 @@ def test_session_body_checks():
     body = session_body(game, 0, names)
     with pytest.raises(GameInfoError):
         parse_setup(body | {"see": {"spies": names}})
+
+
+def test_lady_history_and_prohibited_accept_names_or_seat_indexes():
+    game, names = _game(8, seed=2)
+    game.phase = "lady"
+    setup = parse_setup(session_body(game, 0, names))
+    info = game_info(game, 0, names)
+    info["phase"] = "lady"
+    by_ordered = info["playerUsernamesOrdered"]
+    info["publicData"]["cards"]["lady"]["history"] = [by_ordered.index("P3"), "P5"]
+    info["prohibitedIndexesToPicks"] = [by_ordered.index("P6")]
+    view = parse_view(setup, info)
+    assert set(view.lady_history) == {3, 5} and view.prohibited == {6}
+    info["prohibitedIndexesToPicks"] = [{"x": 1}]
+    with pytest.raises(GameInfoError):
+        parse_view(setup, info)
