@@ -360,10 +360,13 @@ def connection_open(*, session_id: Any, user_id: str) -> tuple[WatchParty, Parti
         participant = _take_slot(
             party, user_id=user_id, name=participant.display_name, user=participant.account
         )
+    was_connected = participant.connected_count > 0
     Participant.objects.filter(pk=participant.pk).update(
         connected_count=F("connected_count") + 1, last_seen=now
     )
     participant.refresh_from_db()
+    if participant.announced and not was_connected:
+        _send_presence(party.pk, participant, connected=True)
     if not participant.announced:
         Participant.objects.filter(pk=participant.pk).update(announced=True)
         participant.announced = True
@@ -382,6 +385,19 @@ def connection_heartbeat(*, participant_pk: int) -> bool:
     )
 
 
+def _send_presence(party_id: Any, participant: Participant, *, connected: bool) -> None:
+    """A member's socket dropped or came back within the grace: shown live, not as left/joined."""
+    payload = {
+        "user_id": participant.user_id,
+        "username": participant.display_name,
+        "connected": connected,
+    }
+    send_room(
+        party_id,
+        envelope("presence", payload, session_id=party_id, user_id=participant.user_id),
+    )
+
+
 @transaction.atomic
 def connection_close(*, participant_pk: int) -> None:
     now = timezone.now()
@@ -389,6 +405,14 @@ def connection_close(*, participant_pk: int) -> None:
         connected_count=F("connected_count") - 1
     )
     Participant.objects.filter(pk=participant_pk, left_at__isnull=True).update(last_seen=now)
+    participant = Participant.objects.filter(pk=participant_pk).first()
+    if (
+        participant is not None
+        and participant.connected_count == 0
+        and participant.left_at is None
+        and participant.announced
+    ):
+        _send_presence(participant.party_id, participant, connected=False)
 
 
 @transaction.atomic

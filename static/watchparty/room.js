@@ -226,7 +226,13 @@
     showSource(pb.source);
     $("media-url").value = pb.media_url || "";
     if (pb.source === "screen") {
-      if (!isHost() && !state.pcs.size) requestStream();
+      // the host offers on its own when it starts sharing; ask only if nothing arrives
+      if (!isHost() && !state.pcs.size) {
+        clearTimeout(state.requestTimer);
+        state.requestTimer = setTimeout(() => {
+          if (!state.pcs.size && state.playback && state.playback.source === "screen") requestStream();
+        }, 1500);
+      }
       return;
     }
     if (isHost() && !force) return; // the host's player is the reference
@@ -480,6 +486,13 @@
       if (wasHost && !isHost()) stopShare();
       renderParticipants();
       addNotice(`${p.username} is now the host`);
+    },
+    presence(p) {
+      const row = state.participants.get(p.user_id);
+      if (row) {
+        row.connected = p.connected;
+        renderParticipants();
+      }
     },
     sync_report(p) {
       const row = state.participants.get(p.user_id);
