@@ -68,5 +68,5 @@ class UserOut(serializers.ModelSerializer):
         fields = ["id", "name", "email", "avatarUrl", "role", "createdAt"]
 
 
-class SuccessOut(serializers.Serializer):
+class LogoutOut(serializers.Serializer):
     success = serializers.BooleanField()

@@ -1,0 +1,23 @@
+"""How the platform's credentials appear in the OpenAPI schema (drf-spectacular extensions)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class BearerSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.BearerSessionAuthentication"
+    name = "apiSession"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API session id (device login's session id, ProofPlay's session).",
+        }
+
+
+class CookieSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.CookieSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
