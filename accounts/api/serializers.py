@@ -68,5 +68,5 @@ class UserOut(serializers.ModelSerializer):
         fields = ["id", "name", "email", "avatarUrl", "role", "createdAt"]
 
 
-class LogoutOut(serializers.Serializer):
+class SuccessOut(serializers.Serializer):
     success = serializers.BooleanField()

@@ -107,7 +107,7 @@ class MeView(ChroteView):
 
 
 class LogoutView(ChroteView):
-    @extend_schema(request=None, responses={200: s.LogoutOut}, summary="Sign out", tags=["auth"])
+    @extend_schema(request=None, responses={200: s.SuccessOut}, summary="Sign out", tags=["auth"])
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiSession):
             services.api_session_revoke(session=request.auth)
