@@ -300,6 +300,10 @@
     const pb = state.playback;
     if (isHost() || !pb || pb.source !== "video" || !pb.media_url || video.readyState < 1) return;
     send("sync_report", { position: video.currentTime, playing: !video.paused, server_time: serverNow() });
+    // drifted more than a second while playing (stall, slow network): catch up quietly
+    if (pb.playing && !video.paused && Math.abs(video.currentTime - targetPosition(pb)) > 1.0) {
+      applyPlayback(pb, true);
+    }
   }, 5000);
 
   // --- WebRTC: the host offers its screen to each viewer (mesh) -----------------------------

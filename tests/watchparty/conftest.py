@@ -43,12 +43,3 @@ def join_party(db) -> Callable[..., dict[str, Any]]:  # type: ignore[no-untyped-
         return r.json()
 
     return join
-
-
-@pytest.fixture(autouse=True)
-def _own_urls(settings) -> None:  # type: ignore[no-untyped-def]
-    # TEMPORARY: other apps' urls.py are mid-edit in the shared tree.
-    try:
-        import config.urls  # noqa: F401
-    except ImportError:
-        settings.ROOT_URLCONF = "tests.watchparty._urls"
