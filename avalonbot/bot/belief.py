@@ -126,7 +126,7 @@ def _vote_logs(
     return g, mm, (lg(VOTE_EVIL["clean"]), lg(VOTE_EVIL["dirty"]))
 
 
-def _publicly_trusted(view: View, mission: int) -> frozenset[int]:
+def publicly_trusted(view: View, mission: int) -> frozenset[int]:
     """Seats a good player with no private knowledge trusts before `mission`: the n - evil
     least suspect by fail cards and by who led or approved failed teams (ties trusted)."""
     n = view.n
@@ -226,7 +226,7 @@ def belief(view: View, *, public: bool = False) -> Belief:
         team = sum(1 << s for s in p.team)
         size = len(p.team)
         hammer = p.pick == rules.MAX_PICKS - 1
-        trusted = _publicly_trusted(view, p.mission)
+        trusted = publicly_trusted(view, p.mission)
         seat_logs = [
             _vote_logs(p.votes[s], s in p.team, s == p.leader, hammer, not p.team <= trusted | {s})
             for s in range(n)

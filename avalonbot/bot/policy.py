@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import random
+from collections.abc import Iterable
+from typing import Any
 
-from avalonbot.bot.agents import NO, YES, Decision, IllegalDecisionError, all_teams
-from avalonbot.bot.belief import Belief, _publicly_trusted, belief
-from avalonbot.bot.view import View
+from avalonbot.bot.agents import (
+    NO,
+    YES,
+    Decision,
+    IllegalDecisionError,
+    RandomAgent,
+    all_teams,
+    check_legal,
+)
+from avalonbot.bot.belief import Belief, belief, publicly_trusted
+from avalonbot.bot.view import Setup, View, parse_view
 from avalonbot.engine import rules
 
 # Good voters approve a team whose chance of being clean is at least this share of the best
@@ -22,7 +33,7 @@ EVIL_BLEND_UNTIL = 2
 MERLIN_SOFT_APPROVE = 0.9
 
 
-def _mask(seats) -> int:  # type: ignore[no-untyped-def]
+def _mask(seats: Iterable[int]) -> int:
     out = 0
     for s in seats:
         out |= 1 << s
@@ -106,7 +117,7 @@ class BeliefAgent:
                 return Decision(YES, note=f"evil on team={dirty}")
             # A clean team: rejecting it marks us once it succeeds. Vote as a good player
             # would while a success is affordable.
-            trusted = _publicly_trusted(view, view.mission)
+            trusted = publicly_trusted(view, view.mission)
             if view.successes < EVIL_BLEND_UNTIL and team <= trusted | {view.me}:
                 return Decision(YES, note="clean team, blending in")
             return Decision(NO, note="clean team")
@@ -198,17 +209,12 @@ def _entropy(p: float) -> float:
 
 def decision_seed(seed: int, view: View) -> int:
     """Same seed + same game state -> same decision (a retried call gets the same answer)."""
-    import hashlib
-
     key = f"{seed}|{view.phase}|{view.mission}|{view.pick}|{len(view.proposals)}|{view.me}"
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
-def act(setup, info, seed: int) -> tuple[View, Decision]:  # type: ignore[no-untyped-def]
+def act(setup: Setup, info: Any, seed: int) -> tuple[View, Decision]:
     """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError)."""
-    from avalonbot.bot.agents import RandomAgent, check_legal
-    from avalonbot.bot.view import parse_view
-
     view = parse_view(setup, info)
     rng = random.Random(decision_seed(seed, view))  # noqa: S311 - reproducible play
     decision = BeliefAgent().decide(view, rng)
