@@ -197,7 +197,7 @@ def game_info(game: Game, seat: int, names: list[str], room_id: int = 1) -> dict
         "hammerReversed": hammer,
         "playersYetToVote": yet,
         "phase": PHASES[game.phase],
-        "proposedTeam": [names[s] for s in team],
+        "proposedTeam": [names[s] for s in sorted(team, key=oi)],
         "numPlayersOnMission": sizes,
         "numSelectTargets": num_select,
         "votes": votes,

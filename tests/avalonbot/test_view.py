@@ -164,3 +164,22 @@ def test_lady_history_and_prohibited_accept_names_or_seat_indexes():
     info["prohibitedIndexesToPicks"] = [{"x": 1}]
     with pytest.raises(GameInfoError):
         parse_view(setup, info)
+
+
+def test_builder_reproduces_the_real_client_example():
+    """engine.proavalon builds exactly the documented 5-player vote gameInfo and session body."""
+    from tests.avalonbot.test_api import REAL_BODY, REAL_INFO
+
+    names = ["P0", "P4", "P3", "P2", "P1"]  # leader order = the real session's `players`
+    by_name = {"P0": "merlin", "P1": "minion", "P2": "servant", "P3": "assassin", "P4": "servant"}
+    game = Game([by_name[x] for x in names], first_leader=2)
+    body = session_body(game, 3, names)
+    assert sorted(body.pop("roles")) == sorted(REAL_BODY["roles"])  # order is not meaningful
+    assert body == {k: v for k, v in REAL_BODY.items() if k != "roles"}
+    game.propose(2, [3, 1])  # P3 picks P2 and P4
+    info = game_info(game, 3, names, room_id=2916)
+    expected = dict(REAL_INFO)
+    assert {k: v for k, v in info.items() if k != "statusMessage"} == {
+        k: v for k, v in expected.items() if k != "statusMessage"
+    }
+    assert info["statusMessage"].startswith("P3 has picked")
