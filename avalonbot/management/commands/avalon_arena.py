@@ -66,7 +66,7 @@ class Command(BaseCommand):
             "--http", action="store_true", help="send the bot's decisions through the API"
         )
         parser.add_argument(
-            "--url", default="", help="API base for --http (default http://127.0.0.1:$PORT/avalon)"
+            "--url", default="", help="API base for --http (default http://127.0.0.1:8000/avalon)"
         )
         parser.add_argument(
             "--key", default="", help="API key for --http (default: the first AVALON_API_KEY)"
@@ -90,11 +90,9 @@ class Command(BaseCommand):
             raise CommandError(f"--opponents: choose from {', '.join(sorted(arena.AGENTS))}")
         remote = None
         if opts["http"]:
-            import os
-
             from avalonbot.client import BotApi, HttpSeats
 
-            url = opts["url"] or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/avalon"
+            url = opts["url"] or "http://127.0.0.1:8000/avalon"
             key = opts["key"] or (settings.AVALON_API_KEY[0] if settings.AVALON_API_KEY else "")
             if not key:
                 raise CommandError("--http needs --key or AVALON_API_KEY")
