@@ -124,7 +124,8 @@ def run(ctx: Context) -> list[Row]:
         TERMINALS_HEARTBEAT_TIMEOUT="600",
         TERMINALS_PRESENCE_TTL="600",
     )
-    manage(env, "lobby_setup")
+    manage(env, "migrate", "-v", "0")
+    manage(env, "createcachetable")
     token = json.loads(manage(env, "shell", "-v", "0", "-c", SETUP).strip().splitlines()[-1])[
         "token"
     ]

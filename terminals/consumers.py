@@ -13,12 +13,13 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from accounts.models import Role, User
 from config.errors import DomainError
 from config.websocket import JsonConsumer
-from terminals import selectors, services, shutdown, streams, tmux
+from terminals import selectors, services, streams, tmux, transport
 from terminals.exceptions import (
     NotOperatorError,
     SessionNotFoundError,
@@ -54,6 +55,19 @@ def _reload_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
+@sync_to_async(thread_sensitive=True)
+def _keys_authorize(**kwargs: Any) -> Any:
+    """`services.keys_authorize` on the shared database thread, keeping its connection open
+    between keystrokes (`database_sync_to_async` would reopen it each time: with SQLite's
+    pragmas that is most of a keystroke's cost). A broken connection is closed, so the next
+    call opens a fresh one."""
+    try:
+        return services.keys_authorize(**kwargs)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        raise
+
+
 @sync_to_async(thread_sensitive=False)
 def _tmux_pane(session_name: str, pane: str | None) -> tmux.PaneInfo:
     return selectors.pane_get(session_name=session_name, pane=pane)
@@ -77,7 +91,7 @@ class TerminalsConsumerBase(JsonConsumer):
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
-        shutdown.register()
+        transport.on_accept()
 
     async def connect(self) -> None:
         self.user: User | None = None
@@ -207,7 +221,7 @@ class TerminalsConsumerBase(JsonConsumer):
     ) -> None:
         if self.user is None:
             return
-        _, info, data = await database_sync_to_async(services.keys_authorize)(
+        _, info, data = await _keys_authorize(
             session_name=session_name,
             user=self.user,
             keys=keys,
