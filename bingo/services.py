@@ -156,19 +156,19 @@ def game_create(*, name: str, creator: User) -> Game:
     """A game with a CSPRNG id and PIN unique among live games, committed and time-stamped."""
     if not is_bingo_admin(creator):
         raise AdminRequiredError()
+    secret = fairness.new_secret()
+    stamp = tsa.stamp(bytes.fromhex(fairness.commitment(secret)))  # before any lock is held
     for _ in range(50):
         try:
-            return _game_insert(name=name, creator=creator)
+            return _game_insert(name=name, creator=creator, secret=secret, stamp=stamp)
         except IntegrityError:  # id or live PIN taken: draw again
             continue
     raise RuntimeError("could not allocate a unique game id and PIN")
 
 
 @transaction.atomic
-def _game_insert(*, name: str, creator: User) -> Game:
-    secret = fairness.new_secret()
+def _game_insert(*, name: str, creator: User, secret: bytes, stamp: tsa.Stamp) -> Game:
     commitment = fairness.commitment(secret)
-    stamp = tsa.stamp(bytes.fromhex(commitment))
     now = timezone.now()
     game = Game.objects.create(
         public_id=secrets.token_hex(4),
@@ -395,24 +395,68 @@ def card_mark(*, game_id: str, user: User, row: int, col: int) -> tuple[Card, bo
 # --- Draws ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def draw_next(*, game_id: str, by: User) -> Draw:
-    """The creator draws the next number: derived from S, time-stamped, stored, then returned."""
-    game = _locked_game(game_id)
+OPTIMISTIC_DRAW_ATTEMPTS = 3
+
+
+def _draw_state(game: Game) -> tuple[list[int], str]:
+    """(numbers drawn so far in order, entropy hex the next draw uses)."""
+    drawn = list(game.draws.order_by("sequence").values_list("number", flat=True))
+    if drawn:
+        return drawn, game.entropy
+    seeds = game.cards.order_by("join_index").values_list("client_seed", flat=True)
+    return drawn, fairness.entropy(seeds).hex()
+
+
+def _check_drawable(game: Game | None, by: User, drawn: list[int] | None = None) -> Game:
+    if game is None:
+        raise GameNotFoundError()
     if game.creator_id != by.pk or game.status == Game.Status.FINISHED:
         raise DrawNotAllowedError()
-    drawn = list(game.draws.order_by("sequence").values_list("number", flat=True))
-    if len(drawn) >= 75:
+    if drawn is not None and len(drawn) >= 75:
         raise DrawNotAllowedError()
+    return game
+
+
+def draw_next(*, game_id: str, by: User) -> Draw:
+    """The creator draws the next number: derived from S, time-stamped, stored, then returned.
+
+    The time stamp (maybe a remote authority, up to 5 s) is taken before the game's lock:
+    the seed of draw k is fixed by S, the entropy and k, so the stored draw is still right if
+    nobody drew meanwhile; if somebody did, plan again. The last attempt stamps under the lock.
+    """
+    for _ in range(OPTIMISTIC_DRAW_ATTEMPTS):
+        game = _check_drawable(Game.objects.filter(public_id=game_id).first(), by)
+        drawn, entropy = _draw_state(game)
+        _check_drawable(game, by, drawn)
+        result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
+        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
+        draw = _draw_store(game_id=game_id, by=by, planned=(drawn, entropy), stamp=stamp)
+        if draw is not None:
+            return draw
+    draw = _draw_store(game_id=game_id, by=by, planned=None, stamp=None)
+    assert draw is not None  # noqa: S101 - without a plan there is nothing to be stale
+    return draw
+
+
+@transaction.atomic
+def _draw_store(
+    *, game_id: str, by: User, planned: tuple[list[int], str] | None, stamp: tsa.Stamp | None
+) -> Draw | None:
+    """Store the next draw under the game's lock; None if `planned` is no longer the state."""
+    game = _check_drawable(Game.objects.select_for_update().filter(public_id=game_id).first(), by)
+    drawn, entropy = _draw_state(game)
+    _check_drawable(game, by, drawn)
+    if planned is not None and planned != (drawn, entropy):
+        return None
+    result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
+    if stamp is None:
+        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
     now = timezone.now()
     if not drawn:
-        seeds = game.cards.order_by("join_index").values_list("client_seed", flat=True)
-        game.entropy = fairness.entropy(seeds).hex()
+        game.entropy = entropy
         game.status = Game.Status.ACTIVE
         game.started_at = now
         game.save(update_fields=["entropy", "status", "started_at"])
-    result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(game.entropy), drawn)
-    stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
     anchor = fairness.anchor_id(stamp.authority, stamp.gen_time, result["seed_hash"])
     draw = Draw.objects.create(
         game=game,
