@@ -57,3 +57,22 @@ def test_admin_lists_sessions_with_decisions_and_arena_runs(admin_client, settin
     ):
         assert admin_client.get(url).status_code == 200
     assert BotSession.objects.count() == 1
+
+
+def test_session_log_page_is_staff_only_and_explains_decisions(admin_client, api, settings):
+    from django.test import Client
+
+    settings.AVALON_API_KEY = ["k"]
+    from tests.avalonbot.helpers import play_through_api
+
+    play_through_api(api, "k", 5, [], False, 3)
+    session = BotSession.objects.filter(decisions__isnull=False).first()
+    url = f"/avalon/sessions/{session.public_id}"
+    assert Client().get(url).status_code == 302  # anonymous: to the login page
+    r = admin_client.get(url)
+    html = r.content.decode()
+    assert r.status_code == 200 and 'id="decisions"' in html and "Merlin" in html
+    assert session.decisions.first().phase in html
+    assert admin_client.get("/avalon/sessions/nope").status_code == 404
+    page = admin_client.get("/avalon/").content.decode()
+    assert f"/avalon/sessions/{session.public_id}" in page
