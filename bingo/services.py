@@ -57,8 +57,9 @@ def is_bingo_admin(user: User | None) -> bool:
 
 
 def display_name(user: User) -> str:
+    """What other players see: never a full email address."""
     player = Player.objects.filter(user_id=user.pk).first()
-    return player.email if player else user.display_name
+    return player.email.split("@", 1)[0] if player else user.display_name
 
 
 @dataclass(frozen=True)

@@ -758,3 +758,10 @@ def test_marks_after_the_75th_draw_still_count(player_factory, admin_client, gam
     r = p.post(f"/bingo/games/{game.public_id}/mark", {"row": 0, "col": 0}, format="json")
     assert r.status_code == 200
     assert r.json()["marked"][0][0] is True
+
+
+def test_other_players_never_see_an_email(player_factory, game, api):
+    join(player_factory(email="secret.person@example.com"), game)
+    card = Card.objects.get(game=game)
+    assert card.display_name == "secret.person"
+    assert "example.com" not in api.get(f"/bingo/games/{game.public_id}").content.decode()
