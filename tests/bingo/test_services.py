@@ -69,3 +69,23 @@ def test_the_commitment_is_time_stamped_at_creation(game):
     imprint, _ = tsa.token_info(bytes(game.commitment_token))
     assert imprint == bytes.fromhex(game.commitment)
     assert game.commitment_authority == "lobby.local"
+
+
+def test_a_draw_stamped_by_an_external_authority_records_it(
+    admin_user, game, settings, monkeypatch
+):
+    settings.BINGO_TSA_URLS = ["https://freetsa.org/tsr"]
+
+    def external(url: str, digest: bytes) -> tsa.Stamp:
+        local = tsa.local_stamp(digest)  # stands in for the remote authority's token
+        return tsa.Stamp(
+            token=local.token, authority=tsa.authority_name(url), gen_time=local.gen_time
+        )
+
+    monkeypatch.setattr(tsa, "external_stamp", external)
+    draw = services.draw_next(game_id=game.public_id, by=admin_user)
+    assert draw.authority == "freetsa.org"
+    assert draw.anchor_id.startswith("tsa_freetsa_org_")
+    assert draw.anchor_id.endswith("_" + draw.seed_hash[:8])
+    body = game.audit_entries.get(kind="draw").body
+    assert draw.anchor_id in body
