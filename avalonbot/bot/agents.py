@@ -82,10 +82,13 @@ class RandomAgent:
             return Decision(rng.choice((YES, NO)))
         if phase == "mission":
             return Decision(NO if view.setup.evil and rng.random() < 0.5 else YES)
-        if phase == "assassination":
-            return Decision(YES, [rng.choice(view.assassination_targets())])
-        if phase == "lady":
-            return Decision(YES, [rng.choice(view.lady_targets())])
+        if phase in ("assassination", "lady"):
+            targets = (
+                view.assassination_targets() if phase == "assassination" else view.lady_targets()
+            )
+            if not targets:
+                raise IllegalDecisionError(f"no eligible target in phase {phase}")
+            return Decision(YES, [rng.choice(targets)])
         raise IllegalDecisionError(f"nothing to decide in phase {phase}")
 
 

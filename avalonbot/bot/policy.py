@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
 import random
 from collections.abc import Iterable
@@ -21,6 +22,8 @@ from avalonbot.bot.agents import (
 from avalonbot.bot.belief import Belief, belief, publicly_trusted
 from avalonbot.bot.view import Setup, View, parse_view
 from avalonbot.engine import rules
+
+logger = logging.getLogger(__name__)
 
 # Good voters approve a team whose chance of being clean is at least this share of the best
 # team's chance (the rest of the rounds can still find a better one).
@@ -186,6 +189,8 @@ class BeliefAgent:
 
     def _assassinate(self, view: View, b: Belief, rng: random.Random) -> Decision:
         targets = view.assassination_targets()
+        if not targets:
+            raise IllegalDecisionError("no player may be shot")
         pm = b.p_merlin()
         choice = max(targets, key=lambda s: (pm[s], rng.random()))
         return Decision(YES, [choice], note=f"p_merlin={pm[choice]:.3f}")
@@ -217,7 +222,13 @@ def act(setup: Setup, info: Any, seed: int) -> tuple[View, Decision]:
     """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError)."""
     view = parse_view(setup, info)
     rng = random.Random(decision_seed(seed, view))  # noqa: S311 - reproducible play
-    decision = BeliefAgent().decide(view, rng)
+    try:
+        decision = BeliefAgent().decide(view, rng)
+    except IllegalDecisionError:
+        raise
+    except Exception:  # a bug must not get the bot removed from a game: answer legally anyway
+        logger.exception("belief bot failed in phase %s; answering at random", view.phase)
+        decision = Decision(NO if view.phase == "vote" else YES, note="error")
     try:
         check_legal(view, decision)
     except IllegalDecisionError:  # never answer illegally: fall back to a random legal move

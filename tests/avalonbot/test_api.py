@@ -369,3 +369,22 @@ def test_act_never_answers_500_to_a_corrupted_game_info(api, api_key, key, value
         assert r.json()["buttonPressed"] in ("yes", "no")
     else:
         assert r.json()["error"] == "BAD_GAME_INFO"
+
+
+def test_assassination_with_every_player_prohibited_is_400_not_500(api, api_key):
+    body = _with(REAL_BODY, role="Assassin", see={"spies": ["P1"]})
+    sid = _session(api, body)
+    info = _with(
+        REAL_INFO,
+        phase="assassination",
+        numSelectTargets=1,
+        prohibitedIndexesToPicks=[0, 1, 2, 3, 4],
+        missionHistory=["succeeded"] * 3,
+        numFailsHistory=[0, 0, 0],
+        winner="Resistance",
+    )
+    r = post(api, "session/act", {"sessionID": sid, "gameInfo": info})
+    assert r.status_code == 400 and r.json()["error"] == "BAD_GAME_INFO"
+    info["prohibitedIndexesToPicks"] = [1, 3]
+    r = post(api, "session/act", {"sessionID": sid, "gameInfo": info})
+    assert r.status_code == 200 and r.json()["selectedPlayers"][0] in ("P0", "P2", "P4")
