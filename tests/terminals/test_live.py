@@ -155,3 +155,67 @@ def test_two_processes_behind_redis_both_stream_once(private_tmux, user_factory,
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_client_written_from_the_spec(private_tmux, user_factory, settings):
+    """Local sign-in (allauth) with requests, then the REST API with the session cookie and CSRF,
+    then both sockets with that cookie and a same-origin Origin, against a real Daphne."""
+    shell(private_tmux, "main")
+    port = servers.free_port()
+    origin = f"http://127.0.0.1:{port}"
+    server = daphne(private_tmux, port=port, DJANGO_CSRF_TRUSTED_ORIGINS=origin)
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # the server checks it
+    user_factory(email="olga@example.com", password="pw-Lobby-123", role=Role.OPERATOR)
+    try:
+        http = requests.Session()
+        http.get(f"{origin}/accounts/login/", timeout=5)
+        r = http.post(
+            f"{origin}/accounts/login/",
+            data={
+                "login": "olga@example.com",
+                "password": "pw-Lobby-123",
+                "csrfmiddlewaretoken": http.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{origin}/accounts/login/"},
+            timeout=5,
+            allow_redirects=False,
+        )
+        assert r.status_code == 302, r.text[:500]
+        assert "sessionid" in http.cookies
+        csrf = {"X-CSRFToken": http.cookies["csrftoken"], "Referer": f"{origin}/terminals/"}
+
+        sessions = http.get(f"{origin}/terminals/api/sessions", timeout=5).json()["sessions"]
+        assert [s["id"] for s in sessions] == ["main"]
+        r = http.post(f"{origin}/terminals/api/sessions/main/claim", timeout=5)
+        assert r.status_code == 403  # cookie-authenticated writes need the CSRF token
+        r = http.post(f"{origin}/terminals/api/sessions/main/claim", headers=csrf, timeout=5)
+        assert r.status_code == 200 and r.json()["success"] is True
+        capture = http.get(
+            f"{origin}/terminals/api/tmux/sessions/main/panes/0/capture", timeout=5
+        ).json()
+        assert capture["session"] == "main" and capture["pane"] == "0"
+
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        url = origin.replace("http://", "ws://")
+        headers = {"Cookie": cookie, "Origin": origin}
+        with connect(f"{url}/terminals/ws/terminal/main", additional_headers=headers) as term:
+            got = recv_until(term, lambda m: m["type"] == "output")
+            assert got[0]["type"] == "connected" and got[0]["role"] == "operator"
+            term.send(json.dumps({"type": "sendKeys", "keys": "echo spec-$((8*8))\r"}))
+            recv_until(term, lambda m: m["type"] == "output" and "spec-64" in m["data"])
+            term.send(json.dumps({"type": "heartbeat"}))
+        with connect(f"{url}/terminals/ws", additional_headers=headers) as multi:
+            recv_until(multi, lambda m: m["type"] == "sessions")
+            multi.send(json.dumps({"type": "release", "sessionId": "main"}))
+            recv_until(multi, lambda m: m["type"] == "released")
+        with pytest.raises(Exception, match="403"):
+            connect(
+                f"{url}/terminals/ws",
+                additional_headers={"Cookie": cookie, "Origin": "http://evil.example"},
+            )
+        r = http.delete(f"{origin}/terminals/api/sessions/main/claim", headers=csrf, timeout=5)
+        assert r.status_code == 404
+    finally:
+        server.stop()
