@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import libtmux
 import pytest
@@ -214,3 +215,68 @@ def test_page_reconnects_after_a_restart_and_gets_the_screen_back(browser, user_
         page.context.close()
         server.stop()
         tmux.kill()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_recording_plays_back_in_the_browser(browser, terminals_server, user_factory, tmp_path):
+    import json
+
+    from terminals.models import Recording
+
+    url, _ = terminals_server
+    owner = user_factory(role=Role.ADMIN)
+    cast = Path(settings.DATA_DIR) / "recordings" / "played.cast"
+    cast.parent.mkdir(parents=True, exist_ok=True)
+    cast.write_text(
+        json.dumps({"version": 2, "width": 40, "height": 6, "timestamp": 0})
+        + "\n"
+        + "\n".join(
+            json.dumps(e)
+            for e in [
+                [0.05, "o", "$ echo played\r\n"],
+                [0.2, "o", "played-ok\r\n"],
+                [0.3, "o", "$ "],
+            ]
+        )
+        + "\n"
+    )
+    rec = Recording.objects.create(
+        session_name="main",
+        pane_id="%0",
+        pane="0",
+        started_by=owner,
+        width=40,
+        height=6,
+        path=str(cast),
+    )
+    page = signed_in_page(browser, url, owner)
+    try:
+        page.goto(f"/terminals/recordings/{rec.pk}")
+        page.wait_for_selector("#player-app[data-ready='1']")
+        page.get_by_test_id("play").click()
+        page.wait_for_selector("#player-app[data-done='1']")
+        assert "played-ok" in screen_text(page)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_session_list_is_live(browser, terminals_server, user_factory):
+    url, tmux = terminals_server
+    admin = user_factory(role=Role.ADMIN)
+    page = signed_in_page(browser, url, admin)
+    try:
+        page.goto("/terminals/")
+        page.wait_for_selector("#sessions-card[data-live='1']")
+        page.fill("#create-session input[name=name]", "fromlist")
+        page.click("#create-session button[type=submit]")
+        page.wait_for_selector("tr[data-session='fromlist']")
+        assert tmux.has_session("fromlist")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("button[data-kill='fromlist']")
+        page.wait_for_selector("tr[data-session='fromlist']", state="detached")
+        assert not tmux.has_session("fromlist")
+    finally:
+        page.context.close()
