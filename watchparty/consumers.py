@@ -175,8 +175,14 @@ class WatchPartyConsumer(JsonConsumer):
             if now >= next_beat:
                 alive = await orm(services.connection_heartbeat)(participant_pk=self.participant_pk)
                 if not alive:
-                    await self.send_error(AuthenticationFailedError("Your slot has lapsed"), False)
-                    await self.close(code=CLOSE_AUTH)
+                    if await orm(self._room_expiry)() is None:  # closed or deleted
+                        await self.send_error(SessionNotFoundError(), False)
+                        await self.close(code=CLOSE_NOT_FOUND)
+                    else:
+                        await self.send_error(
+                            AuthenticationFailedError("Your slot has lapsed"), False
+                        )
+                        await self.close(code=CLOSE_AUTH)
                     return
                 next_beat = now + interval
             await asyncio.sleep(

@@ -443,3 +443,26 @@ async def test_ten_clients_fan_out() -> None:
         assert (await c.recv("chat"))["payload"]["message"] == "hello ten"
     for c in clients:
         await c.close()
+
+
+async def test_deleted_room_closes_its_sockets_at_the_next_heartbeat(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WATCHPARTY_RECONNECT_GRACE = 0.9  # heartbeat every 0.3 s
+    sid, _, tok = await create()
+    client = await Client(sid, tok).open()
+    await database_sync_to_async(WatchParty.objects.filter(pk=sid).delete)()
+    err = await client.recv("error", timeout=3)
+    assert err["payload"]["error"] == "Session not found"
+    assert await client.closed_with() == 4004
+
+
+async def test_heartbeat_keeps_a_quiet_socket_s_slot(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WATCHPARTY_RECONNECT_GRACE = 0.9
+    sid, [(_, host_tok), (guest_id, guest_tok)] = await room_with(2)
+    host = await Client(sid, host_tok).open()
+    guest = await Client(sid, guest_tok).open()
+    await host.recv("user_joined")
+    assert await host.nothing(2.0)  # three grace periods of silence: nobody left
+    p = await database_sync_to_async(Participant.objects.get)(user_id=guest_id)
+    assert p.left_at is None and p.connected_count == 1
+    await guest.close()
+    await host.close()
