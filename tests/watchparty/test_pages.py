@@ -109,5 +109,22 @@ def test_host_and_viewer_chat_sync_and_screen_share(browser, page, live_server_u
             timeout=20_000,
         )
         assert viewer.evaluate("document.getElementById('screen').videoWidth") == 320
+
+        # the viewer's socket drops: the page reconnects on its own, silently for the others
+        viewer.evaluate("() => window.__watchparty.ws.close()")
+        viewer.wait_for_function(
+            "() => window.__watchparty.ws.readyState === 1 && window.__watchparty.attempt === 0"
+            " && document.getElementById('status').textContent === 'Connected'",
+            timeout=15_000,
+        )
+        viewer.get_by_test_id("chat-input").fill("back again")
+        viewer.get_by_test_id("chat-send").click()
+        host.get_by_test_id("chat-log").get_by_text("back again").wait_for()
+        assert host.get_by_test_id("chat-log").get_by_text("Viewy left").count() == 0
+
+        # the host hands over: the viewer gets the host controls
+        host.get_by_test_id("make-host").click()
+        viewer.get_by_test_id("share").wait_for(state="visible")
+        host.get_by_test_id("sync-me").wait_for(state="visible")
     finally:
         ctx.close()
