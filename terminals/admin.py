@@ -38,11 +38,21 @@ class ClaimAdmin(admin.ModelAdmin):
 
 @admin.register(KeyEvent)
 class KeyEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "session_name", "pane", "size", "preview", "source")
+    list_display = ("created_at", "user_email", "session_name", "pane", "size", "preview", "source")
     list_filter = ("session_name", "source")
-    search_fields = ("session_name", "user__email")
+    search_fields = ("session_name", "user_email", "user_public_id")
     date_hierarchy = "created_at"
-    readonly_fields = ("user", "session_name", "pane", "created_at", "size", "source", "keys")
+    readonly_fields = (
+        "user",
+        "user_public_id",
+        "user_email",
+        "session_name",
+        "pane",
+        "created_at",
+        "size",
+        "source",
+        "keys",
+    )
     exclude = ("data",)
 
     @admin.display(description="keys")

@@ -354,7 +354,12 @@ class SessionsConsumer(TerminalsConsumerBase):
             await self.leave(services.session_group(session_name))
             self.arm_claim_timer(session_name, None)
             await self.send_json(
-                {"type": "error", "code": "SESSION_NOT_FOUND", "message": "Session ended"}
+                {
+                    "type": "error",
+                    "code": "SESSION_NOT_FOUND",
+                    "message": "Session ended",
+                    "sessionId": session_name,
+                }
             )
 
     async def terminals_sessions(self, event: dict[str, Any]) -> None:

@@ -57,9 +57,15 @@ class Viewer(models.Model):
 class KeyEvent(models.Model):
     """Who typed what: every sendKeys, written before the keys reach tmux."""
 
+    # The audit trail outlives the account: removing a user keeps who it was.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="terminal_keys"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="terminal_keys",
     )
+    user_public_id = models.CharField(max_length=40, db_index=True)
+    user_email = models.EmailField(max_length=254)
     session_name = models.CharField(max_length=64, db_index=True)
     pane = models.CharField(max_length=16)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -71,7 +77,7 @@ class KeyEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.session_name}:{self.pane} ({self.size} bytes)"
+        return f"{self.user_email} → {self.session_name}:{self.pane} ({self.size} bytes)"
 
     @property
     def text(self) -> str:
@@ -86,7 +92,10 @@ class Recording(models.Model):
     pane_id = models.CharField(max_length=16)
     pane = models.CharField(max_length=16)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="terminal_recordings"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="terminal_recordings",
     )
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)

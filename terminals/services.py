@@ -274,6 +274,8 @@ def keys_authorize(
     with transaction.atomic():
         event = KeyEvent.objects.create(
             user=fresh,
+            user_public_id=fresh.public_id,
+            user_email=fresh.email,
             session_name=session_name,
             pane=tmux.pane_label(info),
             data=data,

@@ -108,7 +108,7 @@ class RecordingOut(serializers.Serializer):
     id = serializers.CharField()
     sessionId = serializers.CharField()
     pane = serializers.CharField()
-    startedBy = serializers.CharField()
+    startedBy = serializers.CharField(allow_null=True)
     startedAt = serializers.DateTimeField()
     endedAt = serializers.DateTimeField(allow_null=True)
     width = serializers.IntegerField()

@@ -29,7 +29,7 @@ def recording_out(rec: Any) -> dict[str, Any]:
         "id": str(rec.pk),
         "sessionId": rec.session_name,
         "pane": rec.pane,
-        "startedBy": rec.started_by.public_id,
+        "startedBy": rec.started_by.public_id if rec.started_by else None,
         "startedAt": selectors.iso(rec.started_at),
         "endedAt": selectors.iso(rec.ended_at),
         "width": rec.width,

@@ -153,3 +153,15 @@ def test_invite_target_is_registered():
 
     assert describe_target("terminals") == "Terminal workspace"
     assert admit_to_target(None, "terminals") == "/terminals/"  # type: ignore[arg-type]
+
+
+def test_key_log_survives_removing_the_user(user_factory, make_session):
+    make_session("main")
+    op = user_factory(role=Role.OPERATOR, email="gone@example.com")
+    public_id = op.public_id
+    services.keys_send(session_name="main", user=op, keys="ls\r", own_claim_required=False)
+    op.delete()
+    event = KeyEvent.objects.get()
+    assert event.user is None
+    assert (event.user_public_id, event.user_email) == (public_id, "gone@example.com")
+    assert bytes(event.data) == b"ls\r"
