@@ -133,3 +133,20 @@ def test_racing_joins_never_overfill_a_room() -> None:
         t.join(30)
     assert sorted(results) == ["full"] * 4 + ["ok"] * 2
     assert Participant.objects.filter(party=party, left_at__isnull=True).count() == 10
+
+
+def test_host_role_passes_on_when_the_host_leaves_for_good(party, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _, guest, _ = services.party_join(session_id=str(party.pk), password="secure123")
+    stale = timezone.now() - timedelta(seconds=settings.WATCHPARTY_RECONNECT_GRACE + 5)
+    Participant.objects.filter(party=party, user_id=party.host_id).update(last_seen=stale)
+    services.presence_check(session_id=party.pk)
+    party.refresh_from_db()
+    assert party.host_id == guest.user_id
+    details = services.party_details_get(
+        session_id=party.pk, token=services._token_for(party, guest)
+    )
+    assert details["host_id"] == guest.user_id and details["participants"] == [guest.user_id]
