@@ -56,24 +56,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "bingo/home.html", context)
 
 
-@login_required
 def play(request: HttpRequest, game_id: str) -> HttpResponse:
+    """A signed-in player's card, or a browser guest's (their card comes over the socket)."""
     game = Game.objects.filter(public_id=game_id).first()
     if game is None:
         raise Http404
+    context = {"game": game, "state": selectors.game_state(game), "guest": False}
+    if not request.user.is_authenticated:
+        return render(request, "bingo/play.html", context | {"guest": True})
     card = Card.objects.filter(game=game, user=request.user).first()
     if card is None:
         messages.error(request, "Join this game with its PIN first.")
         return redirect(f"/bingo/?game={game_id}")
     return render(
-        request,
-        "bingo/play.html",
-        {
-            "game": game,
-            "card": card,
-            "card_data": selectors.card_out(card),
-            "state": selectors.game_state(game),
-        },
+        request, "bingo/play.html", context | {"card": card, "card_data": selectors.card_out(card)}
     )
 
 

@@ -1,29 +1,50 @@
-import { gameSocket, letterFor } from "./socket.js";
+import { gameSocket, letterFor, guestSession } from "./socket.js";
 
 const root = document.getElementById("player");
 const gameId = root.dataset.game;
-const card = JSON.parse(document.getElementById("card-data").textContent);
-const cells = [...document.querySelectorAll(".bingo-card .cell")];
+const $ = (id) => document.getElementById(id);
+const dataNode = document.getElementById("card-data");
+let card = dataNode ? JSON.parse(dataNode.textContent) : null;
+// A browser guest (not signed in) plays with the ProofPlay session the join form created.
+const token = root.dataset.guest ? guestSession() : null;
+if (root.dataset.guest && !token) location.replace(`/bingo/?game=${gameId}`);
+let cells = [];
 const called = new Set();
-let marked = card.marked;
+let marked = card ? card.marked : null;
 let finished = false;
+let draws = [];
 
-function $(id) { return document.getElementById(id); }
+function buildCard() {
+  const grid = $("card");
+  cells = [];
+  for (let r = 0; r < 5; r++) {
+    for (let c = 0; c < 5; c++) {
+      const n = card.numbers[r][c];
+      const cell = document.createElement("button");
+      cell.className = n === 0 ? "cell free" : "cell";
+      cell.textContent = n === 0 ? "FREE" : n;
+      Object.assign(cell.dataset, { row: r, col: c, number: n, testid: `cell-${r}-${c}` });
+      cell.addEventListener("click", () => mark(r, c));
+      grid.append(cell);
+      cells.push(cell);
+    }
+  }
+  $("card-id").textContent = card.card_id;
+}
 
 function render() {
+  if (!card) return;
   cells.forEach((cell) => {
     const r = Number(cell.dataset.row), c = Number(cell.dataset.col);
     const n = card.numbers[r][c];
     cell.classList.toggle("marked", marked[r][c]);
     cell.classList.toggle("called", n !== 0 && called.has(n) && !marked[r][c]);
   });
-  const calls = [...called];
-  $("called-count").textContent = `${calls.length} of 75`;
+  $("called-count").textContent = `${called.size} of 75`;
 }
 
-function showCalls(draws) {
-  const list = $("calls");
-  list.replaceChildren(...draws.slice().reverse().map((d) => {
+function showCalls() {
+  $("calls").replaceChildren(...draws.slice().reverse().map((d) => {
     const ball = document.createElement("span");
     ball.className = "ball";
     ball.textContent = d.number;
@@ -34,48 +55,52 @@ function showCalls(draws) {
   $("last-call").textContent = last ? `${letterFor(last.number)} ${last.number}` : "—";
 }
 
-let draws = [];
-function bingoBanner(text) { const b = $("bingo-banner"); b.textContent = text; b.hidden = false; }
+function banner(id, text) { const b = $(id); b.textContent = text; b.hidden = false; }
 
 const socket = gameSocket(gameId, (m) => {
   if (m.type === "state") {
     draws = m.draws;
     called.clear(); draws.forEach((d) => called.add(d.number));
-    if (m.card) { marked = m.card.marked; if (m.card.bingo) bingoBanner("Bingo!"); }
+    if (m.card) {
+      if (!card) { card = m.card; buildCard(); }
+      marked = m.card.marked;
+      if (m.card.bingo) banner("bingo-banner", "Bingo!");
+    } else if (!card) {
+      location.replace(`/bingo/?game=${gameId}`);  // no card in this game (yet)
+      return;
+    }
     $("players").textContent = m.player_count;
     $("status").textContent = m.game.status;
     finished = m.game.status === "finished";
     if (m.winner) $("winner").textContent = `Winner: ${m.winner.player}`;
-    showCalls(draws);
+    showCalls();
   } else if (m.type === "draw") {
-    if (!called.has(m.number)) { draws.push(m); called.add(m.number); showCalls(draws); }
+    if (!called.has(m.number)) { draws.push(m); called.add(m.number); showCalls(); }
     $("status").textContent = "active";
   } else if (m.type === "players") {
     $("players").textContent = m.player_count;
   } else if (m.type === "marked" || m.type === "card") {
     marked = m.marked;
-    if (m.bingo) bingoBanner("Bingo!");
+    if (m.bingo) banner("bingo-banner", "Bingo!");
   } else if (m.type === "bingo") {
     $("winner").textContent = `Winner: ${m.player}`;
-    if (m.card_id !== card.card_id) {
-      const b = $("info-banner"); b.textContent = `${m.player} called Bingo!`; b.hidden = false;
-    }
+    if (!card || m.card_id !== card.card_id) banner("info-banner", `${m.player} called Bingo!`);
   } else if (m.type === "ended") {
     finished = true;
     $("status").textContent = "finished";
-    const b = $("info-banner"); b.textContent = "The game is over."; b.hidden = false;
+    banner("info-banner", "The game is over.");
   } else if (m.type === "error") {
     $("error").textContent = m.detail;
     setTimeout(() => { $("error").textContent = ""; }, 4000);
   }
   render();
-}, (up) => { $("conn").classList.toggle("on", up); $("conn").title = up ? "live" : "reconnecting"; });
+}, (up) => { $("conn").classList.toggle("on", up); $("conn").title = up ? "live" : "reconnecting"; }, token);
 
-cells.forEach((cell) => cell.addEventListener("click", () => {
-  const r = Number(cell.dataset.row), c = Number(cell.dataset.col);
+function mark(r, c) {
   const n = card.numbers[r][c];
   if (marked[r][c] || finished) return;
   if (!called.has(n)) { $("error").textContent = `${n} has not been called yet`; return; }
   socket.send({ type: "mark", row: r, col: c });
-}));
-render();
+}
+
+if (card) { buildCard(); render(); }

@@ -51,19 +51,35 @@ def test_a_caller_and_two_players_play_in_the_browser(
     assert re.fullmatch(r"\d{4}", pin)
 
     players = []
-    for i in range(2):
-        user = user_factory(email=f"browser{i}@example.com", name=f"Player {i}")
-        page = signed_in(browser, bingo_server, user)
-        page.goto("/bingo/")
-        page.get_by_test_id("join-game-id").fill(game_id)
-        page.get_by_test_id("join-pin").fill("0000" if pin != "0000" else "1111")
-        page.get_by_test_id("join-submit").click()
-        assert "Incorrect PIN" in page.content()  # the page says why
-        page.get_by_test_id("join-pin").fill(pin)
-        page.get_by_test_id("join-seed").fill(f"seed-{i}")
-        page.get_by_test_id("join-submit").click()
-        page.wait_for_url(f"**/bingo/play/{game_id}")
-        players.append(page)
+    # a signed-in player, who first mistypes the PIN
+    user = user_factory(email="browser0@example.com", name="Player Zero")
+    page = signed_in(browser, bingo_server, user)
+    page.goto("/bingo/")
+    page.get_by_test_id("join-game-id").fill(game_id)
+    page.get_by_test_id("join-pin").fill("0000" if pin != "0000" else "1111")
+    page.get_by_test_id("join-submit").click()
+    assert "Incorrect PIN" in page.content()  # the page says why
+    page.get_by_test_id("join-pin").fill(pin)
+    page.get_by_test_id("join-seed").fill("seed-0")
+    page.get_by_test_id("join-submit").click()
+    page.wait_for_url(f"**/bingo/play/{game_id}")
+    players.append(page)
+    # a guest without an account: a ProofPlay session kept in the browser
+    guest_context = browser.new_context(base_url=bingo_server)
+    guest_context.set_default_timeout(10_000)
+    guest = guest_context.new_page()
+    guest.goto(f"/bingo/?game={game_id}")
+    guest.get_by_test_id("guest-pin").fill("0000" if pin != "0000" else "1111")
+    guest.get_by_test_id("guest-email").fill("guest.player@example.com")
+    guest.get_by_test_id("guest-submit").click()
+    guest.get_by_test_id("guest-error").filter(has_text="Incorrect PIN").wait_for()
+    guest.get_by_test_id("guest-pin").fill(pin)
+    guest.get_by_test_id("guest-seed").fill("guest-seed")
+    guest.get_by_test_id("guest-submit").click()
+    guest.wait_for_url(f"**/bingo/play/{game_id}")
+    guest.locator(".bingo-card .cell").first.wait_for()
+    assert guest.locator(".bingo-card .cell").count() == 25
+    players.append(guest)
     caller.get_by_test_id("players").filter(has_text="2").wait_for()
     assert Game.objects.get(public_id=game_id).cards.count() == 2
 
@@ -133,9 +149,8 @@ def test_the_verify_page_catches_a_tampered_draw(browser, bingo_server, admin_us
     # Playwright's loop runs in this thread; broadcasts after commit need one of their own
     with ThreadPoolExecutor(1) as pool:
         game = pool.submit(play).result()
-    game.draws.filter(sequence=2).update(
-        number=75 if game.draws.get(sequence=2).number != 75 else 1
-    )
+    taken = set(game.draws.values_list("number", flat=True))
+    game.draws.filter(sequence=2).update(number=min(set(range(1, 76)) - taken))
     page = browser.new_context(base_url=bingo_server).new_page()
     page.goto(f"/bingo/verify/{game.public_id}")
     summary = page.get_by_test_id("verify-summary")

@@ -16,6 +16,7 @@ def test_home_page_for_anonymous_and_players(admin_user, user_factory):
     r = client.get("/bingo/")
     assert r.status_code == 200
     assert b"Sign in" in r.content and b"create-form" not in r.content
+    assert b'data-testid="guest-form"' in r.content and b"bingo/guest.js" in r.content
     client.force_login(admin_user)
     assert b"create-form" in client.get("/bingo/").content  # only admins see it
     player = user_factory()
@@ -81,3 +82,11 @@ def test_admin_lists_everything_read_only(admin_client, admin_user, user_factory
     game.refresh_from_db()
     assert game.status == "finished"
     assert game.secret.encode() in client.get(f"/admin/bingo/game/{game.pk}/change/").content
+
+
+def test_anonymous_play_page_is_the_guest_page(admin_user):
+    game = services.game_create(name="Guests", creator=admin_user)
+    r = Client().get(f"/bingo/play/{game.public_id}")
+    assert r.status_code == 200
+    assert b'data-guest="1"' in r.content and b"card-data" not in r.content
+    assert Client().get("/bingo/play/deadbeef").status_code == 404
