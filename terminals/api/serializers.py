@@ -10,101 +10,101 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class ClaimSummary(serializers.Serializer):
+class ChroteClaimSummary(serializers.Serializer):
     userId = serializers.CharField()
     userName = serializers.CharField()
     expiresAt = serializers.DateTimeField()
 
 
-class SessionOut(serializers.Serializer):
+class ChroteSessionOut(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     windows = serializers.IntegerField()
     created = serializers.DateTimeField()
     attached = serializers.BooleanField()
-    claim = ClaimSummary(allow_null=True)
+    claim = ChroteClaimSummary(allow_null=True)
 
 
-class SessionListOut(serializers.Serializer):
-    sessions = SessionOut(many=True)
+class ChroteSessionListOut(serializers.Serializer):
+    sessions = ChroteSessionOut(many=True)
 
 
-class PaneOut(serializers.Serializer):
+class ChrotePaneOut(serializers.Serializer):
     index = serializers.IntegerField()
     content = serializers.CharField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
 
 
-class WindowOut(serializers.Serializer):
+class ChroteWindowOut(serializers.Serializer):
     index = serializers.IntegerField()
     name = serializers.CharField()
     active = serializers.BooleanField()
-    panes = PaneOut(many=True)
+    panes = ChrotePaneOut(many=True)
 
 
-class ViewerOut(serializers.Serializer):
+class ChroteViewerOut(serializers.Serializer):
     userId = serializers.CharField()
     name = serializers.CharField()
 
 
-class SessionDetailOut(serializers.Serializer):
+class ChroteSessionDetailOut(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
-    windows = WindowOut(many=True)
-    viewers = ViewerOut(many=True)
-    claim = ClaimSummary(allow_null=True)
+    windows = ChroteWindowOut(many=True)
+    viewers = ChroteViewerOut(many=True)
+    claim = ChroteClaimSummary(allow_null=True)
 
 
-class SessionCreateIn(serializers.Serializer):
+class ChroteSessionCreateIn(serializers.Serializer):
     name = StrictCharField(max_length=64)
     width = serializers.IntegerField(min_value=10, max_value=1000, default=80)
     height = serializers.IntegerField(min_value=5, max_value=500, default=24)
 
 
-class ClaimOut(serializers.Serializer):
+class ChroteClaimOut(serializers.Serializer):
     sessionId = serializers.CharField()
     userId = serializers.CharField()
     expiresAt = serializers.DateTimeField()
 
 
-class ClaimResponse(serializers.Serializer):
+class ChroteClaimResponse(serializers.Serializer):
     success = serializers.BooleanField()
-    claim = ClaimOut()
+    claim = ChroteClaimOut()
 
 
-class SuccessOut(serializers.Serializer):
+class ChroteSuccessOut(serializers.Serializer):
     success = serializers.BooleanField()
 
 
-class ClaimedErrorOut(serializers.Serializer):
+class ChroteClaimedErrorOut(serializers.Serializer):
     error = serializers.CharField()
     message = serializers.CharField()
     claimedBy = serializers.CharField()
     expiresAt = serializers.DateTimeField()
 
 
-class ErrorOut(serializers.Serializer):
+class ChroteErrorOut(serializers.Serializer):
     error = serializers.CharField()
     message = serializers.CharField()
 
 
-class CaptureOut(serializers.Serializer):
+class ChroteCaptureOut(serializers.Serializer):
     session = serializers.CharField()
     pane = serializers.CharField()
     content = serializers.CharField()
     timestamp = serializers.DateTimeField()
 
 
-class CaptureErrorOut(serializers.Serializer):
+class ChroteCaptureErrorOut(serializers.Serializer):
     error = serializers.CharField()
 
 
-class RecordingStartIn(serializers.Serializer):
+class ChroteRecordingStartIn(serializers.Serializer):
     pane = StrictCharField(max_length=16, required=False, allow_blank=True)
 
 
-class RecordingOut(serializers.Serializer):
+class ChroteRecordingOut(serializers.Serializer):
     id = serializers.CharField()
     sessionId = serializers.CharField()
     pane = serializers.CharField()
@@ -116,5 +116,5 @@ class RecordingOut(serializers.Serializer):
     url = serializers.CharField()
 
 
-class RecordingListOut(serializers.Serializer):
-    recordings = RecordingOut(many=True)
+class ChroteRecordingListOut(serializers.Serializer):
+    recordings = ChroteRecordingOut(many=True)

@@ -41,7 +41,7 @@ def recording_out(rec: Any) -> dict[str, Any]:
 class SessionListView(ChroteView):
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.SessionListOut, 503: s.ErrorOut},
+        responses={200: s.ChroteSessionListOut, 503: s.ChroteErrorOut},
         operation_id="terminals_sessions_list",
     )
     def get(self, request: Request) -> Response:
@@ -49,13 +49,18 @@ class SessionListView(ChroteView):
 
     @extend_schema(
         tags=["terminals"],
-        request=s.SessionCreateIn,
-        responses={201: s.SessionOut, 400: s.ErrorOut, 403: s.ErrorOut, 409: s.ErrorOut},
+        request=s.ChroteSessionCreateIn,
+        responses={
+            201: s.ChroteSessionOut,
+            400: s.ChroteErrorOut,
+            403: s.ChroteErrorOut,
+            409: s.ChroteErrorOut,
+        },
         operation_id="terminals_sessions_create",
         description="Create a tmux session (admin+).",
     )
     def post(self, request: Request) -> Response:
-        data = s.SessionCreateIn(data=request.data)
+        data = s.ChroteSessionCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.session_create(user=request.user, **data.validated_data)
         return Response(entry, status=201)
@@ -64,7 +69,7 @@ class SessionListView(ChroteView):
 class SessionDetailView(ChroteView):
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.SessionDetailOut, 404: s.ErrorOut, 503: s.ErrorOut},
+        responses={200: s.ChroteSessionDetailOut, 404: s.ChroteErrorOut, 503: s.ChroteErrorOut},
         operation_id="terminals_sessions_detail",
     )
     def get(self, request: Request, session_id: str) -> Response:
@@ -72,7 +77,7 @@ class SessionDetailView(ChroteView):
 
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.SuccessOut, 403: s.ErrorOut, 404: s.ErrorOut},
+        responses={200: s.ChroteSuccessOut, 403: s.ChroteErrorOut, 404: s.ChroteErrorOut},
         operation_id="terminals_sessions_kill",
         description="Kill a tmux session (admin+).",
     )
@@ -85,7 +90,7 @@ class ClaimView(ChroteView):
     @extend_schema(
         tags=["terminals"],
         request=None,
-        responses={200: s.ClaimResponse, 403: s.ClaimedErrorOut, 404: s.ErrorOut},
+        responses={200: s.ChroteClaimResponse, 403: s.ChroteClaimedErrorOut, 404: s.ChroteErrorOut},
         operation_id="terminals_sessions_claim",
     )
     def post(self, request: Request, session_id: str) -> Response:
@@ -103,7 +108,7 @@ class ClaimView(ChroteView):
 
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.SuccessOut, 403: s.ErrorOut, 404: s.ErrorOut},
+        responses={200: s.ChroteSuccessOut, 403: s.ChroteErrorOut, 404: s.ChroteErrorOut},
         operation_id="terminals_sessions_release",
     )
     def delete(self, request: Request, session_id: str) -> Response:
@@ -124,7 +129,11 @@ class CaptureView(ChroteView):
 
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.CaptureOut, 404: s.CaptureErrorOut, 503: s.CaptureErrorOut},
+        responses={
+            200: s.ChroteCaptureOut,
+            404: s.ChroteCaptureErrorOut,
+            503: s.ChroteCaptureErrorOut,
+        },
         operation_id="terminals_tmux_capture",
     )
     def get(self, request: Request, session: str, pane: str) -> Response:
@@ -142,7 +151,7 @@ class CaptureView(ChroteView):
 class RecordingListView(ChroteView):
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.RecordingListOut},
+        responses={200: s.ChroteRecordingListOut},
         operation_id="terminals_recordings_list",
     )
     def get(self, request: Request) -> Response:
@@ -153,13 +162,18 @@ class RecordingListView(ChroteView):
 class SessionRecordingView(ChroteView):
     @extend_schema(
         tags=["terminals"],
-        request=s.RecordingStartIn,
-        responses={201: s.RecordingOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut},
+        request=s.ChroteRecordingStartIn,
+        responses={
+            201: s.ChroteRecordingOut,
+            403: s.ChroteErrorOut,
+            404: s.ChroteErrorOut,
+            409: s.ChroteErrorOut,
+        },
         operation_id="terminals_recording_start",
         description="Record a pane as asciicast v2 (the claim holder or admin+).",
     )
     def post(self, request: Request, session_id: str) -> Response:
-        data = s.RecordingStartIn(data=request.data)
+        data = s.ChroteRecordingStartIn(data=request.data)
         data.is_valid(raise_exception=True)
         rec = services.recording_start(
             session_name=session_id, user=request.user, pane=data.validated_data.get("pane") or None
@@ -168,7 +182,7 @@ class SessionRecordingView(ChroteView):
 
     @extend_schema(
         tags=["terminals"],
-        responses={200: s.RecordingOut, 403: s.ErrorOut, 404: s.ErrorOut},
+        responses={200: s.ChroteRecordingOut, 403: s.ChroteErrorOut, 404: s.ChroteErrorOut},
         operation_id="terminals_recording_stop",
     )
     def delete(self, request: Request, session_id: str) -> Response:
