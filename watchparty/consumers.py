@@ -244,12 +244,10 @@ class WatchPartyConsumer(JsonConsumer):
         limit, period = _split_rate(settings.WATCHPARTY_RATE_WS)
         window = int(time.time() // period)
         key = f"watchparty:ws:{self.channel_name}:{window}"
-        cache.add(key, 0, period + 2)
         try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, period + 2)
-            count = 1
+            count = cache.incr(key)  # one write when the window's counter exists
+        except ValueError:
+            count = 1 if cache.add(key, 1, period + 2) else cache.incr(key)
         return count <= limit, limit
 
     def _limited(self, fn: Any = None, **kwargs: Any) -> Any:
