@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 # team's chance (the rest of the rounds can still find a better one).
 APPROVE_SHARE = 0.8
 # Evil: probability of failing a mission when failing is not forced (hiding early).
-EVIL_FAIL_EARLY = 0.7
+EVIL_FAIL_EARLY = 0.5
 # Evil approves publicly trusted clean teams while fewer than this many missions succeeded.
 EVIL_BLEND_UNTIL = 2
 # Merlin: chance of approving a team holding a spy he can see, when nothing is at stake.
