@@ -43,10 +43,6 @@ GUEST_EMAIL_DOMAIN = "guest.bingo.invalid"
 # --- Identity -------------------------------------------------------------------------------
 
 
-def is_guest(user: User) -> bool:
-    return Player.objects.filter(user_id=user.pk).exists()
-
-
 def is_bingo_admin(user: User | None) -> bool:
     """A signed-in platform account whose email is in BINGO_ADMIN_EMAILS (never a guest)."""
     if user is None or not user.is_authenticated or not user.is_active:
