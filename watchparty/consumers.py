@@ -79,6 +79,27 @@ def _title(exc: DomainError) -> str:
     return {413: "Message too large", 429: "Rate limit exceeded"}.get(exc.status, "Invalid message")
 
 
+def _signal_problem(kind: str, payload: Any) -> str | None:
+    """Type checks for the documented signalling payloads (other keys pass through)."""
+    if not isinstance(payload, dict):
+        return "payload must be an object"
+    if kind in ("webrtc_offer", "webrtc_answer"):
+        expected = "offer" if kind == "webrtc_offer" else "answer"
+        if payload.get("type") != expected:
+            return f'payload.type must be "{expected}"'
+        if not isinstance(payload.get("sdp"), str) or not payload["sdp"]:
+            return "payload.sdp must be a non-empty string"
+    elif kind == "ice_candidate":
+        if not isinstance(payload.get("candidate"), str):
+            return "payload.candidate must be a string"
+        if payload.get("sdpMid") is not None and not isinstance(payload["sdpMid"], str):
+            return "payload.sdpMid must be a string or null"
+        index = payload.get("sdpMLineIndex")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            return "payload.sdpMLineIndex must be an integer or null"
+    return None
+
+
 class WatchPartyConsumer(JsonConsumer):
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -286,9 +307,10 @@ class WatchPartyConsumer(JsonConsumer):
 
     async def _signal(self, payload: Any, content: dict) -> None:
         """Offer/answer/candidate: to `target_user_id` if given, else to every other member."""
-        if not isinstance(payload, dict):
+        problem = _signal_problem(content["type"], payload)
+        if problem:
             await self.counted()
-            raise ValidationFailedError("payload must be an object")
+            raise ValidationFailedError(f"Invalid {content['type']}: {problem}")
         target = content.get("target_user_id")
         extra = {}
         if target is not None:

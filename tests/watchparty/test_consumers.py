@@ -282,6 +282,17 @@ async def test_signalling_targeted_and_to_all_others() -> None:
     assert await host.nothing()
     await host.send("webrtc_offer", offer, target_user_id="user_nobody")
     assert (await host.recv("error"))["payload"]["error"] == "Participant not found"
+    for kind, bad in (
+        ("webrtc_offer", {"type": "answer", "sdp": "v=0"}),
+        ("webrtc_offer", {"type": "offer"}),
+        ("webrtc_answer", {"type": "answer", "sdp": 5}),
+        ("ice_candidate", {"candidate": None}),
+        ("ice_candidate", {"candidate": "c", "sdpMLineIndex": "0"}),
+        ("ice_candidate", "candidate:1"),
+    ):
+        await host.send(kind, bad)
+        assert (await host.recv("error"))["payload"]["error"] == "Validation failed"
+    assert await a.nothing() and await b.nothing()
     for c in clients:
         await c.close()
 
