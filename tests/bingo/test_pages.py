@@ -115,6 +115,12 @@ def test_a_caller_and_two_players_play_in_the_browser(
     again.get_by_test_id("bingo-banner").wait_for()
     assert again.locator(".cell.marked").count() == winner.locator(".cell.marked").count()
 
+    # auto-draw: the caller's page draws on its own every 3 s until switched off
+    caller.get_by_test_id("auto").select_option("3")
+    caller.get_by_test_id("count").filter(has_text=f"{k + 1} of 75").wait_for(timeout=8_000)
+    caller.get_by_test_id("auto").select_option("0")
+    players[0].get_by_test_id("called-count").filter(has_text=f"{k + 1} of 75").wait_for()
+
     caller.once("dialog", lambda dialog: dialog.accept())
     caller.get_by_test_id("end").click()
     caller.get_by_test_id("status").filter(has_text="finished").wait_for()
