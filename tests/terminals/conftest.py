@@ -73,3 +73,35 @@ def raw_sink(make_session, tmp_path) -> Callable[[], tuple[libtmux.Session, Path
 def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
     """Users are made by the handful here; slow password hashing is not what these tests test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def in_own_loop(test):  # type: ignore[no-untyped-def]
+    """Run an async test on a fresh event loop in its own thread.
+
+    Playwright's sync API (the suite's session-scoped `browser`) leaves an event loop running in
+    the main thread once any browser test has run, and pytest-asyncio then can't run its loop
+    there; a thread of our own is immune to that, whatever ran before.
+    """
+    import asyncio
+    import functools
+    import threading
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        outcome: dict[str, BaseException] = {}
+
+        def target() -> None:
+            try:
+                asyncio.run(test(*args, **kwargs))
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, name=f"test-{test.__name__}")
+        thread.start()
+        thread.join(timeout=110)
+        if thread.is_alive():
+            raise TimeoutError(f"{test.__name__} did not finish")
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return run

@@ -17,6 +17,7 @@ from config.broadcast import abroadcast, group_name
 from terminals import streams
 from terminals.models import Claim, KeyEvent, Viewer
 from tests.conftest import session_cookie_for
+from tests.terminals.conftest import in_own_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,6 +82,7 @@ def claim(session_name: str, user: User, seconds: int = 600) -> Claim:
 # --- per-session socket ------------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_terminal_socket_without_user_closes_4001(make_session):
     make_session("main")
     comm = communicator("/terminals/ws/terminal/main")
@@ -89,6 +91,7 @@ async def test_terminal_socket_without_user_closes_4001(make_session):
     assert await closed_with(comm) == 4001
 
 
+@in_own_loop
 async def test_terminal_socket_unknown_session_closes_4004(make_session, people):
     make_session("main")
     for path in ["/terminals/ws/terminal/nope", "/terminals/ws/terminal/main?pane=9"]:
@@ -97,6 +100,7 @@ async def test_terminal_socket_unknown_session_closes_4004(make_session, people)
         assert await closed_with(comm) == 4004
 
 
+@in_own_loop
 async def test_terminal_socket_refuses_foreign_origin(make_session, people):
     make_session("main")
     comm = communicator(
@@ -111,6 +115,7 @@ async def test_terminal_socket_refuses_foreign_origin(make_session, people):
     assert not connected  # scheme differs
 
 
+@in_own_loop
 async def test_terminal_socket_sends_connected_then_screen_with_scrollback(make_session, people):
     session = make_session("main", height=8)
     session.active_window.active_pane.send_keys("seq 1 50; echo done-$((6*7))", enter=True)
@@ -133,6 +138,7 @@ async def test_terminal_socket_sends_connected_then_screen_with_scrollback(make_
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_terminal_socket_send_keys_rules_and_live_output(make_session, people):
     make_session("main")
     op = communicator("/terminals/ws/terminal/main", people["op"])
@@ -168,6 +174,7 @@ async def test_terminal_socket_send_keys_rules_and_live_output(make_session, peo
         await comm.disconnect()
 
 
+@in_own_loop
 async def test_terminal_socket_bad_messages(make_session, people):
     make_session("main")
     claim("main", people["op"])
@@ -195,6 +202,7 @@ async def test_terminal_socket_bad_messages(make_session, people):
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_terminal_socket_64_kib_paste_is_accepted_at_the_limit(raw_sink, people):
     _, out = raw_sink("sink")
     claim("sink", people["op"])
@@ -215,6 +223,7 @@ async def test_terminal_socket_64_kib_paste_is_accepted_at_the_limit(raw_sink, p
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_terminal_socket_heartbeat_timeout_closes_4000(make_session, people, settings):
     settings.TERMINALS_HEARTBEAT_TIMEOUT = 0.6
     make_session("main")
@@ -229,6 +238,7 @@ async def test_terminal_socket_heartbeat_timeout_closes_4000(make_session, peopl
     assert time.monotonic() - last >= 0.4
 
 
+@in_own_loop
 async def test_role_change_and_deactivation_reach_open_sockets(make_session, people):
     make_session("main")
     op = people["op"]
@@ -249,6 +259,7 @@ async def test_role_change_and_deactivation_reach_open_sockets(make_session, peo
     assert await closed_with(comm) == 4001
 
 
+@in_own_loop
 async def test_session_killed_closes_terminal_socket_4004(make_session, people, tmux_server):
     make_session("main")
     comm = communicator("/terminals/ws/terminal/main", people["viewer"])
@@ -258,6 +269,7 @@ async def test_session_killed_closes_terminal_socket_4004(make_session, people, 
     assert await closed_with(comm) == 4004
 
 
+@in_own_loop
 async def test_stream_stops_when_the_last_subscriber_leaves(make_session, people):
     make_session("main")
     a = communicator("/terminals/ws/terminal/main", people["viewer"])
@@ -278,12 +290,14 @@ async def test_stream_stops_when_the_last_subscriber_leaves(make_session, people
 # --- multi-session socket ----------------------------------------------------------------------
 
 
+@in_own_loop
 async def test_ws_without_user_closes_4001(tmux_server):
     comm = communicator("/terminals/ws")
     await comm.connect()
     assert await closed_with(comm) == 4001
 
 
+@in_own_loop
 async def test_ws_subscribe_presence_output_and_unsubscribe(make_session, people):
     make_session("main")
     comm = communicator("/terminals/ws", people["viewer"])
@@ -310,6 +324,7 @@ async def test_ws_subscribe_presence_output_and_unsubscribe(make_session, people
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_ws_send_keys_claim_release_rules(make_session, people):
     make_session("main")
     op = communicator("/terminals/ws", people["op"])
@@ -363,6 +378,7 @@ async def test_ws_send_keys_claim_release_rules(make_session, people):
         await comm.disconnect()
 
 
+@in_own_loop
 async def test_ws_bad_messages(make_session, people):
     make_session("main")
     comm = communicator("/terminals/ws", people["op"])
@@ -386,6 +402,7 @@ async def test_ws_bad_messages(make_session, people):
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_claim_expiry_is_released_and_announced(make_session, people, settings):
     make_session("main")
     settings.TERMINALS_CLAIM_TTL = 1
@@ -404,6 +421,7 @@ async def test_claim_expiry_is_released_and_announced(make_session, people, sett
         await c.disconnect()
 
 
+@in_own_loop
 async def test_ws_subscriber_sees_sessions_updates_on_claim(make_session, people):
     make_session("main")
     comm = communicator("/terminals/ws", people["viewer"])
@@ -418,6 +436,7 @@ async def test_ws_subscriber_sees_sessions_updates_on_claim(make_session, people
     await comm.disconnect()
 
 
+@in_own_loop
 async def test_ws_closes_4001_when_the_user_is_deactivated(make_session, people):
     make_session("main")
     viewer = people["viewer"]

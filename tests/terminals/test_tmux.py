@@ -8,7 +8,7 @@ import random
 import pytest
 
 from terminals import tmux
-from tests.terminals.conftest import capture_text, wait_until
+from tests.terminals.conftest import capture_text, in_own_loop, wait_until
 
 
 def test_list_sessions_without_a_server_is_empty(tmux_server):
@@ -130,6 +130,7 @@ def test_unescape_control_mode_output():
     assert tmux.unescape_output(rb"a\015\012\134b") == b"a\r\n\\b"
 
 
+@in_own_loop
 async def test_control_client_streams_output_without_being_counted_as_attached(make_session):
     make_session("main")
     client = tmux.ControlClient("main")
