@@ -117,16 +117,20 @@ def play(
     for seat in remote_seats:
         client.start(seat, bodies[seat])  # type: ignore[union-attr]
     decisions = 0
+    own_cards: dict[int, dict[int, bool]] = {seat: {} for seat in range(deal.n)}
     while game.phase != FINISHED:
         seat = game.actors()[0]
         kind, agent = agents[seat]
         info = game_info(game, seat, names)
         view = parse_view(setups[seat], info)
+        view.own_cards = own_cards[seat]
         rng = random.Random(seed_for(deal.seed, seat, decisions))  # noqa: S311 - reproducible
         if client is not None and seat in remote_seats:
             decision = _decision_from_answer(view, client.act(seat, info))
         else:
             decision = agent.decide(view, rng)
+        if game.phase == MISSION:
+            own_cards[seat][game.mission] = decision.button == "yes"
         _apply(game, seat, view, decision)
         decisions += 1
     for seat in remote_seats:

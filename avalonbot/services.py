@@ -101,8 +101,12 @@ def session_act(*, session_id: Any, game_info: Any) -> dict[str, Any]:
     session = _active_session(session_id)
     started = time.perf_counter()
     setup = Setup.from_dict(session.setup)
+    own_cards = {
+        d.mission - 1: d.answer.get("buttonPressed") == "yes"
+        for d in session.decisions.filter(phase="mission").only("mission", "answer")
+    }
     try:
-        view, decision = act(setup, game_info, session.seed)
+        view, decision = act(setup, game_info, session.seed, own_cards)
     except GameInfoError as exc:
         raise BadGameInfoError(f"gameInfo: {exc}") from exc
     except IllegalDecisionError as exc:

@@ -148,6 +148,25 @@ def publicly_trusted(view: View, mission: int) -> frozenset[int]:
     return frozenset(s for s in range(n) if score[s] <= cutoff)
 
 
+def _card_facts(view: View, *, public: bool) -> list[tuple[int, int]]:
+    """(team mask, fail cards) per played mission; the seat's own card is taken out of both
+    when it knows it (it played on that team)."""
+    facts = []
+    me = view.setup.me
+    for m in view.missions:
+        if not m.team:
+            continue
+        team, fails = sum(1 << s for s in m.team), m.fails
+        own = view.own_cards.get(m.mission) if not public else None
+        if own is not None and me in m.team:
+            team &= ~(1 << me)
+            fails -= 0 if own else 1
+            if fails < 0:  # inconsistent report: keep the public fact
+                team, fails = sum(1 << s for s in m.team), m.fails
+        facts.append((team, fails))
+    return facts
+
+
 def hypotheses(view: View, *, public: bool = False) -> list[tuple[int, int]]:
     """Every (evil mask, Merlin) consistent with the seat's hard facts (or only public facts)."""
     n, k = view.n, rules.EVIL_COUNT[view.n]
@@ -182,7 +201,7 @@ def hypotheses(view: View, *, public: bool = False) -> list[tuple[int, int]]:
             known_exact = False
     else:
         known_exact = False
-    fail_facts = [(sum(1 << s for s in m.team), m.fails) for m in view.missions if m.team]
+    fail_facts = _card_facts(view, public=public)
     out: list[tuple[int, int]] = []
     for combo in combinations(range(n), k):
         mask = 0
@@ -237,7 +256,7 @@ def belief(view: View, *, public: bool = False) -> Belief:
         )
         leader_in = p.leader in p.team and 0 < size <= n
         props.append((team, p.leader, leader_in, size, seat_logs, sum_good))
-    missions = [(sum(1 << s for s in m.team), m.fails) for m in view.missions if m.team]
+    missions = _card_facts(view, public=public)
     setup = view.setup
     # Merlin does not see Mordred: from an evil seat, average Merlin's evidence over which
     # evil seat is Mordred (a good seat keeps the cheaper full-evil-set approximation).

@@ -218,9 +218,16 @@ def decision_seed(seed: int, view: View) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
-def act(setup: Setup, info: Any, seed: int) -> tuple[View, Decision]:
-    """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError)."""
+def act(
+    setup: Setup, info: Any, seed: int, own_cards: dict[int, bool] | None = None
+) -> tuple[View, Decision]:
+    """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError).
+
+    `own_cards`: the mission cards this seat played (mission -> success), which it remembers
+    but `gameInfo` does not say.
+    """
     view = parse_view(setup, info)
+    view.own_cards = dict(own_cards or {})
     rng = random.Random(decision_seed(seed, view))  # noqa: S311 - reproducible play
     try:
         decision = BeliefAgent().decide(view, rng)

@@ -136,6 +136,8 @@ class View:
     prohibited: frozenset[int] = frozenset()
     # leader order (0..n-1 -> seat), when the client sent it
     leader_order: tuple[int, ...] = ()
+    # the seat's own mission cards (mission -> played success), from its own past answers
+    own_cards: dict[int, bool] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -132,3 +132,54 @@ def test_bot_answers_legally_in_states_random_players_create():
                     game.use_lady(seat, sel[0])
                 else:
                     game.assassinate(seat, sel[0])
+
+
+def test_own_mission_card_is_a_hard_fact():
+    """The assassin does not see Oberon; having played success on a failed team, it knows
+    Oberon was one of its two team-mates."""
+    roles = rules.role_list(10, rules.SPECIAL_ROLES)
+    game = Game(roles)
+    assassin, oberon = roles.index("assassin"), roles.index("oberon")
+    other = next(s for s in range(10) if not game.evil(s))
+    game.propose(game.leader, [assassin, oberon, other])
+    for s in range(10):
+        game.vote(s, True)
+    for s in game.team:
+        game.play(s, s != oberon)
+    view = _view(game, assassin)
+    assert belief(view).p_evil()[oberon] < 0.99  # without its own card it is not sure
+    view.own_cards = {0: True}
+    p = belief(view).p_evil()
+    assert p[oberon] + p[other] == pytest.approx(1)
+    assert p[oberon] > 0.4
+
+
+def test_services_remember_own_cards(db, settings, monkeypatch):
+    from avalonbot import services
+
+    settings.AVALON_API_KEY = ["k"]
+    roles = rules.role_list(10, rules.SPECIAL_ROLES)
+    game = Game(roles)
+    names = [f"P{i}" for i in range(10)]
+    assassin, oberon = roles.index("assassin"), roles.index("oberon")
+    other = next(s for s in range(10) if not game.evil(s))
+    session = services.session_create(body=session_body(game, assassin, names))
+    game.propose(game.leader, [assassin, oberon, other])
+    for s in range(10):
+        game.vote(s, True)
+    answer = services.session_act(
+        session_id=session.public_id, game_info=game_info(game, assassin, names)
+    )
+    for s in game.team:
+        game.play(s, s != oberon if s != assassin else answer["buttonPressed"] == "yes")
+    game.propose(game.leader, list(range(rules.team_size(10, 1))))
+    seen = {}
+    real_act = services.act
+
+    def spy(setup, info, seed, own_cards=None):
+        seen["own_cards"] = own_cards
+        return real_act(setup, info, seed, own_cards)
+
+    monkeypatch.setattr(services, "act", spy)
+    services.session_act(session_id=session.public_id, game_info=game_info(game, assassin, names))
+    assert seen["own_cards"] == {0: answer["buttonPressed"] == "yes"}
