@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bingo import fairness, services, tsa
 from bingo.models import Draw
@@ -89,3 +93,53 @@ def test_a_draw_stamped_by_an_external_authority_records_it(
     assert draw.anchor_id.endswith("_" + draw.seed_hash[:8])
     body = game.audit_entries.get(kind="draw").body
     assert draw.anchor_id in body
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seeds=st.lists(st.text(max_size=12), max_size=4),
+    draws=st.integers(min_value=0, max_value=20),
+    late_seed=st.text(min_size=1, max_size=8),
+)
+def test_verify_recomputes_every_draw_from_the_revealed_secret(
+    admin_user, user_factory, api, seeds, draws, late_seed
+):
+    game = services.game_create(name="Property", creator=admin_user)
+    for seed in seeds:
+        services.card_join(
+            game_id=game.public_id, user=user_factory(), pin=None, who="", ip="", client_seed=seed
+        )
+    for k in range(draws):
+        services.draw_next(game_id=game.public_id, by=admin_user)
+        if k == 0:  # joins after the first draw never change the entropy
+            services.card_join(
+                game_id=game.public_id,
+                user=user_factory(),
+                pin=None,
+                who="",
+                ip="",
+                client_seed=late_seed,
+            )
+    services.game_end(game_id=game.public_id, by=admin_user)
+    v = api.get(f"/bingo/games/{game.public_id}/verify").json()
+    assert v["audit_chain_valid"] is True
+    secret = bytes.fromhex(v["secret"])
+    assert fairness.commitment(secret) == v["commitment"]
+    if draws:
+        assert v["entropy"] == fairness.entropy(seeds).hex()
+    drawn: list[int] = []
+    for d in v["draws"]:
+        expected = fairness.draw(secret, bytes.fromhex(v["entropy"]), drawn)
+        assert (d["sequence"], d["seed"], d["seed_hash"], d["number"]) == (
+            expected["sequence"],
+            expected["seed"],
+            expected["seed_hash"],
+            expected["number"],
+        )
+        assert tsa.token_info(base64.b64decode(d["token"]))[0] == bytes.fromhex(d["seed_hash"])
+        drawn.append(d["number"])
+    assert len(drawn) == draws == len(set(drawn))
