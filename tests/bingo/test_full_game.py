@@ -249,3 +249,23 @@ def test_concurrent_draws_on_two_processes_stay_in_order(admin_user, bearer):
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.redis
+def test_a_draw_on_one_process_reaches_sockets_on_the_other(redis_url, admin_user, bearer):
+    from websockets.sync.client import connect
+
+    a = daphne(REDIS_URL=redis_url)
+    b = daphne(REDIS_URL=redis_url)
+    try:
+        admin = new_session(f"{a.url}/bingo", ADMIN_EMAIL, "d", bearer=bearer(admin_user))
+        caller = Client(f"{a.url}/bingo", admin["session_id"])
+        gid = caller.post("/games", {"name": "fan-out"}).json()["game_id"]
+        with connect(f"ws://127.0.0.1:{b.port}/bingo/ws/games/{gid}", open_timeout=10) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "state"
+            number = caller.post(f"/games/{gid}/draw").json()["number"]
+            message = json.loads(ws.recv(timeout=10))
+            assert message["type"] == "draw" and message["number"] == number
+    finally:
+        a.stop()
+        b.stop()
