@@ -101,6 +101,8 @@ def sessions_brief() -> list[dict[str, Any]]:
             "id": s["id"],
             "name": s["name"],
             "windows": s["windows"],
+            "created": s["created"],
+            "attached": s["attached"],
             "claim": s["claim"],
             "viewers": len(presence_users(session_name=s["id"])),
         }

@@ -34,7 +34,8 @@
       tr.appendChild(cell(a));
       tr.appendChild(cell(String(s.windows)));
       tr.appendChild(cell(s.attached === undefined ? "" : (s.attached ? "yes" : "no")));
-      tr.appendChild(cell(s.claim ? s.claim.userName + " until " + s.claim.expiresAt : "free", "claim"));
+      const until = s.claim ? new Date(s.claim.expiresAt).toLocaleTimeString() : "";
+      tr.appendChild(cell(s.claim ? `${s.claim.userName} until ${until}` : "free", "claim"));
       tr.appendChild(cell(String(s.viewers || 0), "viewers"));
       if (isAdmin) {
         const b = document.createElement("button");

@@ -38,6 +38,10 @@
   let recording = recordBtn && recordBtn.textContent.trim() === "Stop recording";
   let stopped = false;
 
+  function show(el, visible) {
+    if (el) el.style.display = visible ? "" : "none";
+  }
+
   function mine() { return !!claimHolder && claimHolder.id === me; }
 
   function scale() {
@@ -66,9 +70,9 @@
     } else {
       text(claimEl, "free");
     }
-    if (claimBtn) claimBtn.hidden = mine();
-    if (releaseBtn) releaseBtn.hidden = !(mine() || (claimHolder && isAdmin));
-    if (recordBtn) recordBtn.hidden = !(isAdmin || mine());
+    show(claimBtn, !claimHolder);
+    show(releaseBtn, mine() || (!!claimHolder && isAdmin));
+    show(recordBtn, isAdmin || mine());
     app.classList.toggle("typing", mine());
   }
 
