@@ -765,3 +765,16 @@ def test_other_players_never_see_an_email(player_factory, game, api):
     card = Card.objects.get(game=game)
     assert card.display_name == "secret.person"
     assert "example.com" not in api.get(f"/bingo/games/{game.public_id}").content.decode()
+
+
+def test_cookie_authenticated_writes_need_the_csrf_token(admin_user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = session_cookie_for(admin_user)
+    r = client.post("/bingo/games", {"name": "x"}, format="json")
+    assert r.status_code == 403
+    assert set(r.json()) == {"detail"} and "CSRF" in r.json()["detail"]
+    r = client.post(
+        "/bingo/auth/session", {"email": ADMIN_EMAIL, "device_key_hash": "d"}, format="json"
+    )
+    assert r.status_code == 403  # a foreign page can't mint an admin session with the cookie
+    assert not Game.objects.exists()
