@@ -377,6 +377,11 @@ class TerminalConsumer(TerminalsConsumerBase):
 
     not_operator = NotOperatorError
 
+    def error_message(self, exc: DomainError) -> dict[str, Any]:
+        # this socket documents INVALID_MESSAGE for anything malformed or out of range
+        code = "INVALID_MESSAGE" if exc.code == "VALIDATION_ERROR" else exc.code
+        return {"type": "error", "code": code, "message": exc.message}
+
     async def start(self) -> None:
         if self.user is None:
             return

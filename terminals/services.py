@@ -187,6 +187,22 @@ def claim_expire(*, session_name: str) -> bool:
     return _expire(session_name)
 
 
+def claims_prune_missing() -> int:
+    """Release claims on sessions tmux no longer has (killed outside Lobby), so a new session
+    of the same name starts unclaimed. Does nothing while tmux can't be reached."""
+    try:
+        alive = {s.name for s in tmux.list_sessions()}
+    except tmux.TmuxError:
+        return 0
+    released = 0
+    for name in set(Claim.objects.values_list("session_name", flat=True)) - alive:
+        with transaction.atomic():
+            if Claim.objects.filter(session_name=name).delete()[0]:
+                released += 1
+                transaction.on_commit(lambda name=name: _announce_released(name))
+    return released
+
+
 def claims_expire_all() -> int:
     names = list(
         Claim.objects.filter(expires_at__lte=timezone.now()).values_list("session_name", flat=True)

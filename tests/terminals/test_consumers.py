@@ -456,3 +456,25 @@ async def test_ws_closes_4001_when_the_user_is_deactivated(make_session, people)
         group_name("user", viewer.public_id), "user.changed", {"role": "operator", "active": False}
     )
     assert await closed_with(comm) == 4001
+
+
+@in_own_loop
+async def test_the_claim_holders_size_wins_and_watchers_hear_it(make_session, people):
+    make_session("main", width=80, height=24)
+    claim("main", people["op"])
+    holder = communicator("/terminals/ws/terminal/main", people["op"])
+    watcher = communicator("/terminals/ws/terminal/main", people["viewer"])
+    for comm in (holder, watcher):
+        await comm.connect()
+        connected = await expect(comm, lambda m: m["type"] == "connected")
+        assert (connected["cols"], connected["rows"]) == (80, 24)
+    await watcher.send_json_to({"type": "resize", "cols": 40, "rows": 10})  # ignored
+    await holder.send_json_to({"type": "resize", "cols": 120, "rows": 30})
+    resized = await expect(watcher, lambda m: m["type"] == "resize")
+    assert (resized["cols"], resized["rows"]) == (120, 30)
+    await holder.send_json_to({"type": "resize", "cols": 1, "rows": 10})
+    assert (await expect(holder, lambda m: m["type"] == "error"))["code"] == "INVALID_MESSAGE"
+    await holder.send_json_to({"type": "resize", "cols": "wide", "rows": 10})
+    assert (await expect(holder, lambda m: m["type"] == "error"))["code"] == "INVALID_MESSAGE"
+    for comm in (holder, watcher):
+        await comm.disconnect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -144,8 +145,17 @@ def test_expire_command_releases_expired_claims(user_factory, make_session, sett
     Claim.objects.create(
         session_name="main", user=op, expires_at=timezone.now() - timedelta(seconds=1)
     )
-    call_command("terminals_expire", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not Claim.objects.exists()
+    Claim.objects.create(
+        session_name="gone", user=op, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    Claim.objects.create(
+        session_name="main2", user=op, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    make_session("main2")
+    out = io.StringIO()
+    call_command("terminals_expire", stdout=out)
+    assert "claims released=2" in out.getvalue()
+    assert list(Claim.objects.values_list("session_name", flat=True)) == ["main2"]
 
 
 def test_invite_target_is_registered():

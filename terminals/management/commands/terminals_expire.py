@@ -4,10 +4,13 @@ from terminals import services
 
 
 class Command(BaseCommand):
-    help = "Release expired claims (announcing them), drop stale presence, end dead recordings."
+    help = (
+        "Release expired claims and claims on sessions that no longer exist (announcing them), "
+        "drop stale presence, end recordings of panes that are gone."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
-        claims = services.claims_expire_all()
+        claims = services.claims_expire_all() + services.claims_prune_missing()
         viewers = services.viewers_purge()
         recordings = services.recordings_reconcile()
         self.stdout.write(
