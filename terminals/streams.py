@@ -40,6 +40,9 @@ class _Stream:
     async def _pump(self) -> None:
         try:
             async for event in self.client.events():
+                if event.kind == "sessions":  # created or killed outside Lobby: tell the lists
+                    await _announce_sessions()
+                    continue
                 for listener in list(self.listeners):
                     try:
                         await listener.stream_event(self.name, event)
@@ -58,6 +61,17 @@ class _Stream:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
+
+
+async def _announce_sessions() -> None:
+    from channels.db import database_sync_to_async
+
+    from terminals import services
+
+    try:
+        await database_sync_to_async(services.announce_sessions)()
+    except Exception:
+        logger.exception("announcing the session list failed")
 
 
 class _Registry:

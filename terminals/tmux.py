@@ -360,7 +360,7 @@ def unescape_output(data: bytes) -> bytes:
 
 @dataclass
 class ControlEvent:
-    kind: str  # "output" | "layout" | "exit"
+    kind: str  # "output" | "layout" | "sessions" (created/killed/renamed) | "exit"
     pane_id: str = ""
     data: str = ""
 
@@ -478,6 +478,8 @@ class ControlClient:
                     (b"%layout-change", b"%window-pane-changed", b"%session-window")
                 ):
                     yield ControlEvent("layout")
+                elif line.startswith((b"%sessions-changed", b"%session-renamed")):
+                    yield ControlEvent("sessions")
                 elif line.startswith(b"%exit"):
                     yield ControlEvent("exit")
                     return

@@ -66,6 +66,13 @@
     } catch (e) { err.textContent = e.message; }
   });
 
+  // Sessions made or killed outside Lobby reach the socket only while some session is watched;
+  // a slow refresh covers the rest.
+  setInterval(async () => {
+    if (document.hidden) return;
+    try { render((await api("GET", "/terminals/api/sessions")).sessions || []); } catch (e) { /* next time */ }
+  }, 30000);
+
   let retry = 0;
   function connect() {
     const ws = new WebSocket(wsUrl("/terminals/ws"));

@@ -478,3 +478,21 @@ async def test_the_claim_holders_size_wins_and_watchers_hear_it(make_session, pe
     assert (await expect(holder, lambda m: m["type"] == "error"))["code"] == "INVALID_MESSAGE"
     for comm in (holder, watcher):
         await comm.disconnect()
+
+
+@in_own_loop
+async def test_sessions_made_outside_lobby_reach_the_list(make_session, people, tmux_server):
+    make_session("main")
+    watcher = communicator("/terminals/ws/terminal/main", people["viewer"])
+    await watcher.connect()
+    await expect(watcher, lambda m: m["type"] == "output")
+    lobby = communicator("/terminals/ws", people["viewer"])
+    await lobby.connect()
+    await expect(lobby, lambda m: m["type"] == "sessions")
+    await asyncio.to_thread(tmux_server.new_session, session_name="outside")
+    update = await expect(
+        lobby, lambda m: m["type"] == "sessions" and len(m["sessions"]) == 2, timeout=5
+    )
+    assert sorted(s["id"] for s in update["sessions"]) == ["main", "outside"]
+    for comm in (watcher, lobby):
+        await comm.disconnect()
