@@ -140,11 +140,24 @@ class TerminalsConsumerBase(JsonConsumer):
         return task
 
     async def presence_loop(self) -> None:
-        """Keep this socket's presence rows fresh (rows of a dead process age out)."""
+        """Keep this socket's presence rows fresh (rows of a dead process age out), and close
+        it if its user was deactivated or removed without a `user.changed` event."""
         interval = max(1.0, settings.TERMINALS_PRESENCE_TTL / 3)
         while True:
             await asyncio.sleep(interval)
             await database_sync_to_async(services.viewers_touch)(channel_name=self.channel_name)
+            if not await self.user_still_active():
+                return
+
+    async def user_still_active(self) -> bool:
+        if self.user is None:
+            return False
+        fresh = await _reload_user(self.user.pk)
+        if fresh is None:
+            await self.close(code=CLOSE_AUTH)
+            return False
+        self.user.role = fresh.role
+        return True
 
     # --- claims expire even if nobody acts: a timer per watched session
     def arm_claim_timer(self, session_name: str, expires_at: datetime | None) -> None:
@@ -458,6 +471,8 @@ class TerminalConsumer(TerminalsConsumerBase):
         kind = content["type"]
         if kind == "heartbeat":
             self.last_heartbeat = time.monotonic()
+            if not await self.user_still_active():
+                return
             await database_sync_to_async(services.claim_renew)(
                 session_name=self.session_name, user=self.user
             )

@@ -496,3 +496,17 @@ async def test_sessions_made_outside_lobby_reach_the_list(make_session, people, 
     assert sorted(s["id"] for s in update["sessions"]) == ["main", "outside"]
     for comm in (watcher, lobby):
         await comm.disconnect()
+
+
+@in_own_loop
+async def test_deactivated_user_is_closed_at_the_next_heartbeat_without_an_event(
+    make_session, people
+):
+    make_session("main")
+    viewer = people["viewer"]
+    comm = communicator("/terminals/ws/terminal/main", viewer)
+    await comm.connect()
+    await expect(comm, lambda m: m["type"] == "output")
+    User.objects.filter(pk=viewer.pk).update(is_active=False)
+    await comm.send_json_to({"type": "heartbeat"})
+    assert await closed_with(comm) == 4001
