@@ -6,17 +6,25 @@ only its sockets: the room, the slots and the chat history are rows, and clients
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
 import pytest
 import requests
-from websockets.sync.client import connect
+from websockets.sync.client import connect as ws_connect
 
 from tests import servers
 from tests.conftest import server_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+_STACK = contextlib.ExitStack()
+
+
+def connect(url: str, **kw):  # type: ignore[no-untyped-def]
+    return _STACK.enter_context(ws_connect(url, **kw))
 
 
 def ws_url(base: str, sid: str, token: str) -> str:
@@ -117,5 +125,6 @@ def test_two_processes_share_rooms_over_redis_and_survive_restart(redis_url) -> 
         assert r.status_code == 200 and r.json()["name"] == "Two Procs"
         host.close()
     finally:
+        _STACK.close()
         a.stop()
         b.stop()

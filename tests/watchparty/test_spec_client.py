@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from datetime import timedelta
@@ -16,10 +17,13 @@ from watchparty.models import WatchParty
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+_STACK = contextlib.ExitStack()
+
+
 def ws(base: str, sid: str, token: str):  # type: ignore[no-untyped-def]
-    return connect(
-        f"{base.replace('http', 'ws', 1)}/watchparty/ws/{sid}?token={token}", open_timeout=5
-    )
+    """A sync websockets client, entered as the library wants (closed at the test's end)."""
+    url = f"{base.replace('http', 'ws', 1)}/watchparty/ws/{sid}?token={token}"
+    return _STACK.enter_context(connect(url, open_timeout=5))
 
 
 def recv(sock, type_: str, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
@@ -40,6 +44,11 @@ def drain(sock, seconds: float = 0.3) -> list[dict]:  # type: ignore[no-untyped-
 
 
 def test_spec_client_end_to_end(live_server_url) -> None:  # type: ignore[no-untyped-def]
+    with _STACK:
+        _spec_client(live_server_url)
+
+
+def _spec_client(live_server_url: str) -> None:
     api = f"{live_server_url}/watchparty/api/sessions"
     assert requests.get(f"{live_server_url}/watchparty/health", timeout=5).json() == {
         "status": "ok"
