@@ -136,3 +136,16 @@ def party_details(*, party: WatchParty) -> dict[str, Any]:
 
 def chat_message_get(*, public_id: str) -> ChatMessage | None:
     return ChatMessage.objects.filter(public_id=public_id).first()
+
+
+def parties_for_user(*, user: Any) -> list[WatchParty]:
+    """Open rooms a signed-in user has a slot in (or created), newest first."""
+    if user is None or not user.is_authenticated:
+        return []
+    now = timezone.now()
+    return list(
+        WatchParty.objects.filter(closed_at__isnull=True, expires_at__gt=now)
+        .filter(Q(created_by=user) | Q(participants__account=user))
+        .distinct()
+        .order_by("-created_at")[:20]
+    )

@@ -21,7 +21,10 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "watchparty/index.html",
-        {"signed_in_name": _signed_in_name(request)},
+        {
+            "signed_in_name": _signed_in_name(request),
+            "my_parties": selectors.parties_for_user(user=request.user),
+        },
     )
 
 

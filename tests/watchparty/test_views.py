@@ -47,3 +47,15 @@ def test_invite_target_admits_a_signed_in_user_without_password(db, user_factory
     claims = tokens.token_decode(url.split("#token=", 1)[1], room=str(party.pk))
     assert claims.user_id == user.public_id
     assert Participant.objects.get(party=party, user_id=user.public_id).account == user
+
+
+def test_index_lists_a_signed_in_user_s_open_rooms(client, user_factory) -> None:  # type: ignore[no-untyped-def]
+    user = user_factory()
+    mine, _, _ = services.party_create(name="Mine <3", password="secure123", user=user)
+    services.party_create(name="Someone else's", password="secure123")
+    closed, _, _ = services.party_create(name="Closed one", password="secure123", user=user)
+    services.party_close(party=closed)
+    client.force_login(user)
+    body = client.get("/watchparty/").content.decode()
+    assert "Mine &lt;3" in body and f"/watchparty/join/{mine.pk}" in body
+    assert "Someone else" not in body and "Closed one" not in body
