@@ -14,11 +14,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.db import Error as DatabaseError
-from django.db import close_old_connections
 from django_ratelimit.core import _split_rate
 
 from config.errors import DomainError
@@ -39,22 +37,8 @@ from watchparty.tokens import token_decode
 logger = logging.getLogger(__name__)
 
 
-def _keep_connection(fn: Any) -> Any:
-    """Run `fn` on the ORM thread. Unlike Channels' database_sync_to_async it keeps the
-    connection open between calls (re-opening SQLite costs ~20 ms a message); after a
-    database error the connection is dropped so the next call starts afresh."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DatabaseError:
-            close_old_connections()
-            raise
-
-    return sync_to_async(call, thread_sensitive=True)
-
-
-orm = _keep_connection
+# Channels' wrapper: the ORM thread, with Django's connection housekeeping around each call.
+orm = database_sync_to_async
 
 CLOSE_AUTH = 4001  # token missing, invalid or expired
 CLOSE_FULL = 4003
