@@ -204,3 +204,64 @@ def _spec_client(live_server_url: str) -> None:
         "message": "Maximum 5 session creations per hour",
     }
     assert int(r.headers["X-RateLimit-Reset"]) > time.time()
+
+
+def test_spec_client_cors_preflight_and_socket_rate_limit() -> None:
+    """Over real HTTP, on a server configured like a deployment with a separate front end."""
+    from tests import servers
+    from tests.conftest import server_env
+
+    front = "http://localhost:5173"
+    daphne = servers.Daphne(
+        server_env(WATCHPARTY_CORS_ORIGINS=front, WATCHPARTY_RATE_WS="5/m")
+    ).start()
+    try:
+        api = f"{daphne.url}/watchparty/api/sessions"
+        r = requests.options(
+            f"{api}/create",
+            headers={
+                "Origin": front,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, authorization",
+            },
+            timeout=5,
+        )
+        assert r.status_code == 200
+        assert r.headers["Access-Control-Allow-Origin"] == front
+        assert r.headers["Access-Control-Allow-Credentials"] == "true"
+        allowed = {m.strip() for m in r.headers["Access-Control-Allow-Methods"].split(",")}
+        assert {"GET", "POST", "PUT", "DELETE", "OPTIONS"} <= allowed
+        assert {"content-type", "authorization"} <= {
+            h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")
+        }
+        r = requests.options(
+            f"{api}/create",
+            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+            timeout=5,
+        )
+        assert "Access-Control-Allow-Origin" not in r.headers
+
+        r = requests.post(
+            f"{api}/create",
+            json={"name": "Rate me", "password": "secure123"},
+            headers={"Origin": front},
+            timeout=10,
+        )
+        assert r.headers["Access-Control-Allow-Origin"] == front
+        assert "x-ratelimit-remaining" in r.headers["Access-Control-Expose-Headers"].lower()
+        room = r.json()
+        ws_base = daphne.url.replace("http", "ws", 1)
+        url = f"{ws_base}/watchparty/ws/{room['id']}?token={room['token']}"
+        with connect(url, open_timeout=5) as sock:
+            recv(sock, "session_state")
+            for i in range(5):
+                sock.send(json.dumps({"type": "ping", "payload": {"n": i}}))
+                assert recv(sock, "pong")["payload"] == {"n": i}
+            sock.send(json.dumps({"type": "chat", "payload": {"message": "sixth"}}))
+            err = recv(sock, "error")
+            assert err["payload"] == {
+                "error": "Rate limit exceeded",
+                "message": "Maximum 5 messages per minute",
+            }
+    finally:
+        daphne.stop()
