@@ -346,20 +346,20 @@ async def test_socket_message_rate_limit(settings) -> None:  # type: ignore[no-u
 
 
 async def test_reconnect_within_grace_is_silent_and_leaving_is_announced(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.WATCHPARTY_RECONNECT_GRACE = 1.0
+    settings.WATCHPARTY_RECONNECT_GRACE = 2.0
     sid, [(_, host_tok), (guest_id, guest_tok)] = await room_with(2)
     host = await Client(sid, host_tok).open()
     guest = await Client(sid, guest_tok).open()
     await host.recv("user_joined")
     await guest.close()
     guest = await Client(sid, guest_tok).open()
-    seen = await host.drain(1.5)  # neither user_left nor user_joined: a live presence flag
+    seen = await host.drain(2.5)  # neither user_left nor user_joined: a live presence flag
     assert [(m["type"], m["payload"]["connected"]) for m in seen] == [
         ("presence", False),
         ("presence", True),
     ]
     await guest.close()
-    left = await host.recv_until("user_left", timeout=4)
+    left = await host.recv_until("user_left", timeout=6)
     assert left["payload"] == {"user_id": guest_id, "username": "Member 1"}
     p = await database_sync_to_async(Participant.objects.get)(user_id=guest_id)
     assert p.left_at is not None and p.connected_count == 0
