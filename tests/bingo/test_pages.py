@@ -163,3 +163,31 @@ def test_the_verify_page_catches_a_tampered_draw(browser, bingo_server, admin_us
     summary.filter(has_text="failed").wait_for(timeout=20_000)
     assert page.locator(".checks li.fail").count() >= 1
     page.context.close()
+
+
+@pytest.mark.browser
+def test_the_card_page_resumes_after_a_server_restart(browser, admin_user, user_factory):
+    env = server_env(BINGO_ADMIN_EMAILS=ADMIN_EMAIL, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost")
+    server = servers.Daphne(env).start()
+    player = user_factory(email="resume@example.com")
+
+    def setup() -> Game:
+        game = services.game_create(name="Resume", creator=admin_user)
+        services.card_join(game_id=game.public_id, user=player, pin=None, who="", ip="")
+        services.draw_next(game_id=game.public_id, by=admin_user)
+        return game
+
+    with ThreadPoolExecutor(1) as pool:
+        game = pool.submit(setup).result()
+        page = signed_in(browser, server.url, player)
+        page.goto(f"/bingo/play/{game.public_id}")
+        page.get_by_test_id("called-count").filter(has_text="1 of 75").wait_for()
+        server.stop()  # every process goes away; the page keeps trying
+        pool.submit(services.draw_next, game_id=game.public_id, by=admin_user).result()
+        server = servers.Daphne(env, port=server.port).start()
+    try:
+        page.get_by_test_id("called-count").filter(has_text="2 of 75").wait_for(timeout=20_000)
+        assert page.locator("#conn.on").count() == 1
+    finally:
+        page.context.close()
+        server.stop()
