@@ -510,3 +510,54 @@ async def test_deactivated_user_is_closed_at_the_next_heartbeat_without_an_event
     User.objects.filter(pk=viewer.pk).update(is_active=False)
     await comm.send_json_to({"type": "heartbeat"})
     assert await closed_with(comm) == 4001
+
+
+def test_any_frame_gets_an_answer_and_the_socket_stays_open(make_session, people):
+    """Fuzz both sockets with arbitrary JSON and text: every frame is answered with an error (or
+    accepted), nothing is typed without authority, and the socket stays usable."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    make_session("main")
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=10,
+    )
+    types = st.sampled_from(["sendKeys", "subscribe", "claim", "release", "resize", "x", ""])
+    envelopes = st.fixed_dictionaries(
+        {"type": types},
+        optional={"sessionId": json_values, "keys": json_values, "pane": json_values},
+    )
+    frames = st.one_of(envelopes.map(json.dumps), json_values.map(json.dumps), st.text(min_size=1))
+    frames_seen: list[str] = []
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(frames)
+    def collect(frame: str) -> None:
+        frames_seen.append(frame)
+
+    collect()
+
+    @in_own_loop
+    async def run() -> None:
+        for path in ["/terminals/ws/terminal/main", "/terminals/ws"]:
+            comm = communicator(path, people["viewer"])
+            await comm.connect()
+            first = "sessions" if path.endswith("/ws") else "output"
+            await expect(comm, lambda m, first=first: m["type"] == first)
+            for frame in frames_seen:
+                await comm.send_to(text_data=frame)
+            await comm.send_json_to({"type": "heartbeat"})
+            await comm.send_to(bytes_data=b"the end")  # answered last: all frames were handled
+            await expect(
+                comm, lambda m: m.get("message") == "Binary frames are not supported", timeout=20
+            )
+            assert not KeyEvent.objects.exists()  # a viewer never typed
+            await comm.disconnect()
+
+    run()
