@@ -103,7 +103,8 @@ def base_command() -> list[str]:
 def _classify(stderr: str) -> TmuxError:
     text = stderr.strip()
     lowered = text.lower()
-    if "no server running" in lowered or "can't find" in lowered or "no such file" in lowered:
+    gone = ("no server running", "can't find", "no such file", "server exited", "lost server")
+    if any(marker in lowered for marker in gone):  # the server exiting as its last session ends
         return TmuxNotFoundError(text)
     if "error connecting" in lowered or "connection refused" in lowered:
         return TmuxUnavailableError(text)
