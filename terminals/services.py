@@ -72,6 +72,8 @@ def _announce_claimed(claim: Claim) -> None:
 
 
 def _announce_released(session_name: str) -> None:
+    with contextlib.suppress(tmux.TmuxError):  # the holder's size no longer wins
+        tmux.reset_size(session_name)
     broadcast(session_group(session_name), "terminals.released", {"sessionId": session_name})
     announce_sessions()
 

@@ -339,6 +339,13 @@ def resize(name: str, pane: PaneInfo, *, cols: int, rows: int) -> None:
     run("resize-window", "-t", f"{pane.id}", "-x", str(cols), "-y", str(rows))
 
 
+def reset_size(name: str) -> None:
+    """Give the session's windows back to tmux's own sizing (undo the claim holder's size)."""
+    for window in list_windows(name):
+        if window.panes:
+            run("set-option", "-w", "-u", "-t", window.panes[0].id, "window-size")
+
+
 def pipe_pane(pane_id: str, shell_command: str | None) -> None:
     """Start (`shell_command`) or stop (None) copying the pane's output to a command."""
     if shell_command is None:

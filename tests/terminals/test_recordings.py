@@ -95,7 +95,9 @@ def test_killed_session_ends_its_recording(api, user_factory, make_session, tmux
     assert Recording.objects.get().ended_at is not None
 
 
-def test_resize_policy_the_claim_holders_size_wins(user_factory, make_session):
+def test_resize_policy_the_claim_holders_size_wins(
+    user_factory, make_session, django_capture_on_commit_callbacks
+):
     make_session("main", width=80, height=24)
     holder = user_factory(role=Role.OPERATOR)
     other = user_factory(role=Role.OPERATOR)
@@ -107,6 +109,12 @@ def test_resize_policy_the_claim_holders_size_wins(user_factory, make_session):
     assert services.pane_resize(session_name="main", user=holder, pane="0", cols=100, rows=30)
     pane = tmux.resolve_pane("main")
     assert (pane.width, pane.height) == (100, 30)
+    assert tmux.run("show-options", "-w", "-t", pane.id, "window-size").strip() == (
+        "window-size manual"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.claim_release(session_name="main", user=holder)
+    assert tmux.run("show-options", "-w", "-t", pane.id, "window-size").strip() == ""
 
 
 def test_admin_key_log_and_force_release(client, user_factory, make_session):
