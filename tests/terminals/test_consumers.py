@@ -561,3 +561,20 @@ def test_any_frame_gets_an_answer_and_the_socket_stays_open(make_session, people
             await comm.disconnect()
 
     run()
+
+
+@in_own_loop
+async def test_sockets_when_tmux_is_unreachable(people, settings):
+    settings.TERMINALS_TMUX_SOCKET = "/etc/hostname/not-a-socket"
+    comm = communicator("/terminals/ws/terminal/main", people["viewer"])
+    await comm.connect()
+    assert await closed_with(comm) == 1013
+    comm = communicator("/terminals/ws", people["op"])
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "subscribe", "sessionId": "main"})
+    error = await expect(comm, lambda m: m["type"] == "error")
+    assert error == {"type": "error", "code": "UNAVAILABLE", "message": "CHROTE API not available"}
+    await comm.send_json_to({"type": "claim", "sessionId": "main"})
+    assert (await expect(comm, lambda m: m["type"] == "error"))["code"] == "UNAVAILABLE"
+    assert not Claim.objects.exists()
+    await comm.disconnect()
