@@ -42,6 +42,8 @@ from terminals.models import Claim, KeyEvent, Recording, Viewer
 
 logger = logging.getLogger(__name__)
 
+RENEW_EVERY = 15  # seconds: how stale a claim's expiry may get before keystrokes push it back
+
 
 def session_group(session_name: str) -> str:
     return group_name("terminals", "session", session_name)
@@ -289,6 +291,13 @@ def keys_authorize(
     elif claim is not None and claim.user_id != fresh.pk:
         raise ClaimRequiredError()
     info = pane_info or selectors.pane_get(session_name=session_name, pane=pane)
+    # Activity renews the holder's claim; at most every RENEW_EVERY seconds, not per keystroke.
+    ttl = settings.TERMINALS_CLAIM_TTL
+    renew = (
+        claim is not None
+        and claim.user_id == fresh.pk
+        and (claim.expires_at - timezone.now()).total_seconds() < ttl - min(RENEW_EVERY, ttl / 2)
+    )
     with transaction.atomic():
         event = KeyEvent.objects.create(
             user=fresh,
@@ -300,7 +309,7 @@ def keys_authorize(
             size=len(data),
             source=source,
         )
-        if claim is not None:
+        if renew:
             claim_renew(session_name=session_name, user=fresh)
     return event, info, data
 
