@@ -66,10 +66,11 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 
 class Lobby:
-    """One Daphne, SQLite, in-memory channel layer, the local TSA; a bingo admin session."""
+    """One Daphne, SQLite, the local TSA, a bingo admin session; in-memory channel layer unless
+    `REDIS_URL` is given."""
 
-    def __init__(self, workdir: Path, stack: ExitStack) -> None:
-        env = lobby_env(workdir, BINGO_ADMIN_EMAILS=ADMIN_EMAIL, BINGO_TSA_URLS="")
+    def __init__(self, workdir: Path, stack: ExitStack, **env_overrides: str) -> None:
+        env = lobby_env(workdir, BINGO_ADMIN_EMAILS=ADMIN_EMAIL, BINGO_TSA_URLS="", **env_overrides)
         workdir.mkdir(parents=True, exist_ok=True)
         manage(env, "lobby_setup")
         self.admin = manage(env, "shell", "-v", "0", "-c", SETUP).strip().splitlines()[-1]
@@ -197,7 +198,8 @@ async def bare_latency(port: int, members: int, count: int, warmup: int = 3) -> 
 
 
 def _hold(url: str, conn) -> None:  # type: ignore[no-untyped-def]
-    """Child process: open sockets to `url` up to each count asked for; report how many are open."""
+    """Child process: open (or close) sockets to `url` to each count asked for; report how many
+    are open."""
 
     async def main() -> None:
         sockets: list = []
@@ -208,6 +210,9 @@ def _hold(url: str, conn) -> None:  # type: ignore[no-untyped-def]
                 break
             if target > len(sockets):
                 sockets += await open_many(url, target - len(sockets))
+            elif target < len(sockets):
+                await close_all(sockets[target:])
+                del sockets[target:]
             conn.send(sum(1 for ws in sockets if ws.state.name == "OPEN"))
         await close_all(sockets)
         conn.send(0)
@@ -240,15 +245,40 @@ class Holder:
             self.proc.terminate()
 
 
+async def measure_ends(
+    lobby: Lobby, holder: Holder, held_target: int, draws: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """The 10-member room with 10 sockets held, then with N + 10, in turn `rounds` times, so
+    load from anything else on the machine falls on both alike."""
+    loop = asyncio.get_running_loop()
+    ends: dict[int, list[float]] = {0: [], held_target: []}
+    for _ in range(rounds):
+        for level in (0, held_target):
+            await loop.run_in_executor(None, holder.hold, level)
+            ends[level] += await room_latency(lobby, ROOM, draws)
+    return {"base": summary(ends[0]), "top": summary(ends[held_target])}
+
+
+async def measure_redis(lobby: Lobby, quick: bool) -> dict:
+    held_target = 300 if quick else 2000
+    loop = asyncio.get_running_loop()
+    holder = Holder(lobby.ws(await loop.run_in_executor(lobby.pool, lobby.game)))
+    try:
+        ends = await measure_ends(lobby, holder, held_target, 10 if quick else 30, 2)
+        return {"ends": ends, "held_reached": holder.count}
+    finally:
+        holder.stop()
+
+
 async def measure(lobby: Lobby, bare_port: int, bare_pid: int, quick: bool) -> dict:
     held_target = 300 if quick else 2000
     levels = [0, held_target // 4, held_target // 2, held_target]
-    sizes = [10, 50] if quick else [10, 50, 100, 250, 500]
+    sizes = [10, 50] if quick else [10, 50, 100, 250]
     draws = 10 if quick else 30
     out: dict = {"sizes": sizes, "levels": levels, "held_target": held_target}
 
     # fan-out against room size, Lobby and the bare relay
-    out["room"] = [summary(await room_latency(lobby, k, draws)) for k in sizes]
+    out["room"] = [summary(await room_latency(lobby, k, draws * 2 // 3)) for k in sizes]
     out["bare_room"] = [summary(await bare_latency(bare_port, k, draws)) for k in sizes]
 
     # sockets held: idle spectators of another game, opened by a separate client process (so
@@ -263,10 +293,11 @@ async def measure(lobby: Lobby, bare_port: int, bare_pid: int, quick: bool) -> d
         for level in levels:
             if level:
                 await loop.run_in_executor(None, holder.hold, level)
-            out["held"].append(summary(await room_latency(lobby, ROOM, draws * 2)))
+            out["held"].append(summary(await room_latency(lobby, ROOM, draws)))
         out["held_reached"] = holder.count
         out["lobby_kib_per_socket"] = (rss_kib(lobby.pid) - rss_before) / max(1, holder.count)
-        out["held_open_at_end"] = await loop.run_in_executor(None, holder.hold, holder.count)
+        out["ends"] = await measure_ends(lobby, holder, held_target, draws, 1)
+        out["held_open_at_end"] = holder.count
     finally:
         holder.stop()
 
@@ -293,9 +324,14 @@ def run(ctx: Context) -> list[Row]:
         lobby = Lobby(ctx.workdir / "lobby", stack)
         assert bare.pid is not None
         r = asyncio.run(measure(lobby, port, bare.pid, ctx.quick))
+        lobby.daphne.stop()
+        # the scaled mode's channel layer: Redis (cache too), the same process otherwise
+        redis_url = stack.enter_context(servers.redis_server(ctx.workdir / "redis"))
+        scaled = Lobby(ctx.workdir / "scaled", stack, REDIS_URL=redis_url)
+        rr = asyncio.run(measure_redis(scaled, ctx.quick))
 
     sizes, levels = r["sizes"], r["levels"]
-    base, top = r["held"][0], r["held"][-1]
+    base, top = r["ends"]["base"], r["ends"]["top"]
     reached = r["held_reached"]
     held_series = {
         "panel": "sockets held by the process",
@@ -331,7 +367,8 @@ def run(ctx: Context) -> list[Row]:
             extra={"held": r["held"], "levels": levels},
         ),
         Row(
-            name=f"bingo draw p95 to a {ROOM}-member room with {reached + ROOM} sockets held",
+            name=f"bingo draw p95, {ROOM}-member room, {reached + ROOM} sockets held, "
+            "in-memory layer",
             value=top["p95_ms"],
             unit="ms",
             baseline=base["p95_ms"],
@@ -339,6 +376,15 @@ def run(ctx: Context) -> list[Row]:
             goal="ratio ≤ 1.2",
             notes=f"p50 {top['p50_ms']:.2f} vs {base['p50_ms']:.2f} ms; {top['samples']} samples",
             extra={"series": [held_series]},
+        ),
+        Row(
+            name=f"same, Redis channel layer, {rr['held_reached'] + ROOM} sockets held",
+            value=rr["ends"]["top"]["p95_ms"],
+            unit="ms",
+            baseline=rr["ends"]["base"]["p95_ms"],
+            baseline_name=f"same, {ROOM} sockets held",
+            goal="ratio ≤ 1.2",
+            notes=f"p50 {rr['ends']['top']['p50_ms']:.2f} vs {rr['ends']['base']['p50_ms']:.2f} ms",
         ),
         Row(
             name="memory per held socket, Daphne",

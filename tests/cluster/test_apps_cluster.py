@@ -42,7 +42,7 @@ from accounts.models import Role, User
 from accounts.services import api_session_create
 from bingo import services as bingo
 admin = User.objects.create_user(email={ADMIN_EMAIL!r}, password='caller-Lobby-123')
-games = [bingo.game_create(name=f'Cluster Bingo {{i}}', creator=admin) for i in range(3)]
+games = [bingo.game_create(name=f'Cluster Bingo {{i}}', creator=admin) for i in range(4)]
 op = User.objects.create_user(
     email='olga@example.com', password='olga-Lobby-123', role=Role.OPERATOR, name='Olga'
 )

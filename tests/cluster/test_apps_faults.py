@@ -12,9 +12,11 @@ import json
 import time
 
 import pytest
+import redis
 import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bingo.events import game_group
 from tests.cluster.conftest import cluster_shell
 from tests.cluster.test_apps_cluster import (
     app_cluster,
@@ -192,3 +194,63 @@ def test_after_a_redis_restart_sockets_reconnect_and_updates_cross_processes(app
         recv_until(ws, lambda m: m["type"] == "state")
         number = bingo_draw(a, info["admin"], game_id)["number"]
         assert recv_until(ws, lambda m: m["type"] == "draw")["number"] == number
+
+
+def test_a_reconnect_storm_onto_one_process_is_served(apps):
+    """After a process dies its clients all come back at once, onto the survivor: 300 bingo
+    sockets handshaking together on one Daphne must all be served, join the game's group (a
+    draw reaches every one) and leave it cleanly.
+
+    Known to fail with the default CHANNEL_LAYERS: redis-py's asyncio pool allows 100
+    connections at once and raises MaxConnectionsError beyond (channels-redis takes one per
+    group_add / group_discard), so in a burst of closes most group_discard calls fail.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from websockets.asyncio.client import connect
+
+    cluster, info, _ = apps
+    a, b = (s.url for s in cluster.servers)
+    game_id, _ = info["games"][3]
+    url = f"{b.replace('http://', 'ws://')}/bingo/ws/games/{game_id}"
+    storm = 300
+
+    async def scenario() -> tuple[int, int]:
+        async def one():  # type: ignore[no-untyped-def]
+            ws = await connect(url, open_timeout=20, ping_interval=None)
+            state = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            assert state["type"] == "state"
+            return ws
+
+        results = await asyncio.gather(*(one() for _ in range(storm)), return_exceptions=True)
+        sockets = [r for r in results if not isinstance(r, BaseException)]
+        try:
+            loop = asyncio.get_running_loop()
+            number = (await loop.run_in_executor(None, bingo_draw, a, info["admin"], game_id))[
+                "number"
+            ]
+
+            async def hears(ws) -> bool:  # type: ignore[no-untyped-def]
+                async with asyncio.timeout(20):
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["type"] == "draw":
+                            return message["number"] == number
+
+            heard = await asyncio.gather(*(hears(ws) for ws in sockets), return_exceptions=True)
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        return len(sockets), sum(h is True for h in heard)
+
+    with ThreadPoolExecutor(1) as pool:
+        served, heard = pool.submit(asyncio.run, scenario()).result(timeout=100)
+    assert served == storm, f"{storm - served} of {storm} handshakes failed"
+    assert heard == storm, f"{storm - heard} of {storm} sockets missed the draw"
+    # ... and every one of them left the game's group when it closed (else the group keeps
+    # dead members, each later draw is sent to them, and the process logged a 500 per socket).
+    members = redis.Redis.from_url(cluster.redis_url, socket_timeout=5)
+    key = f"lobby:group:{game_group(game_id)}"
+    assert until(lambda: members.zcard(key) == 0, timeout=15), (
+        f"{members.zcard(key)} closed sockets are still members of the game's group"
+    )
