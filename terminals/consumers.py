@@ -32,7 +32,7 @@ from terminals.exceptions import (
 logger = logging.getLogger(__name__)
 
 CLOSE_AUTH, CLOSE_NOT_FOUND, CLOSE_HEARTBEAT, CLOSE_UNAVAILABLE = 4001, 4004, 4000, 1013
-CLOSE_GOING_AWAY = 1001
+# 1001 on shutdown is written by terminals/transport.py (Daphne refuses it from the app).
 
 
 def _now_iso() -> str:
