@@ -72,24 +72,6 @@ def test_list_page_when_tmux_unreachable_says_so(client, user_factory, settings)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Our own Chromium for this module, stopped at its end: Playwright's sync API leaves an
-    event loop running in the main thread while it is up, which breaks later async tests."""
-    from pathlib import Path
-
-    if not Path(servers.CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=servers.CHROMIUM, args=servers.CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def terminals_server(django_db_setup, django_db_blocker) -> Iterator[tuple[str, libtmux.Server]]:  # type: ignore[no-untyped-def]
     """A Daphne of our own, pointed at a private tmux server (the shared live server is not)."""
     name = f"lobby-test-{uuid.uuid4().hex[:12]}"
