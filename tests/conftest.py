@@ -139,8 +139,11 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # typ
         daphne.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
+    """Chromium for one test. Playwright's sync API keeps an event loop running on this thread
+    while it lives, which would break every async or async_to_sync test after it: so it lives
+    only as long as the test that uses it."""
     if not Path(servers.CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
