@@ -60,3 +60,13 @@ class NotCreatorError(ForbiddenError):
 
 class TimestampUnavailableError(DomainError):
     status, code, message = 503, "UNAVAILABLE", "Time-stamping authority unavailable"
+
+
+class PinCheckUnavailableError(DomainError):
+    """The lockout counters can't be read or written: no PIN is checked (fail closed)."""
+
+    status, code = 503, "UNAVAILABLE"
+    message = "PIN checks are unavailable right now. Try again in a minute."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "30"})

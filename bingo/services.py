@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.cache import caches
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts.models import ApiSession, User
 from accounts.services import api_session_create
@@ -29,6 +30,7 @@ from bingo.exceptions import (
     InvalidGameOrPinError,
     NotCreatorError,
     NotDrawnError,
+    PinCheckUnavailableError,
     PinLockedError,
 )
 from bingo.models import AuditEntry, Card, Draw, Game, Player
@@ -215,6 +217,13 @@ def _finish(game: Game, *, reason: str) -> None:
 
 
 # --- PIN lockout (cache: shared by every process, survives restarts of the web process) -----
+# The strict cache raises while it is down; then no PIN is checked at all (fail closed), since
+# uncounted guesses would make the lockout worthless during an outage.
+_CACHE_DOWN = (RedisError, DatabaseError, OSError)
+
+
+def _lockout_cache():  # type: ignore[no-untyped-def]
+    return caches["strict"]
 
 
 def _lock_keys(game_id: str, who: str, ip: str) -> list[str]:
@@ -226,6 +235,7 @@ def _lock_keys(game_id: str, who: str, ip: str) -> list[str]:
 
 
 def _check_lockout(keys: list[str]) -> None:
+    cache = _lockout_cache()
     now = time.time()
     for key in keys:
         until = cache.get(f"{key}:until")
@@ -234,6 +244,7 @@ def _check_lockout(keys: list[str]) -> None:
 
 
 def _record_failure(keys: list[str]) -> None:
+    cache = _lockout_cache()
     now = time.time()
     for key in keys:
         cache.add(f"{key}:n", 0, timeout=PIN_LOCK_SECONDS)
@@ -269,11 +280,15 @@ def card_join(
         raise InvalidGameOrPinError()
     if pin is not None:
         keys = _lock_keys(game_id, who, ip)
-        _check_lockout(keys)
-        if not hmac.compare_digest(pin.encode("utf-8", "surrogatepass"), game.pin.encode()):
-            _record_failure(keys)
-            raise IncorrectPinError()
-        cache.delete(f"{keys[0]}:n")
+        try:
+            _check_lockout(keys)
+            if not hmac.compare_digest(pin.encode("utf-8", "surrogatepass"), game.pin.encode()):
+                _record_failure(keys)
+                raise IncorrectPinError()
+            _lockout_cache().delete(f"{keys[0]}:n")
+        except _CACHE_DOWN as exc:
+            logger.warning("PIN lockout cache unavailable, refusing PIN checks: %s", exc)
+            raise PinCheckUnavailableError() from exc
     return _card_insert(game_id=game_id, user=user, client_seed=client_seed)
 
 

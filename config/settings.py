@@ -147,10 +147,29 @@ if REDIS_URL:
         # PIN and password attempt limits: errors surface, and those limits fail closed.
         "strict": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "lobby", "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                # After a Redis restart, pooled connections are dead: retry on a fresh one
+                # instead of failing the first handshake or broadcast.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 2,
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                    }
+                ],
+                "prefix": "lobby",
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:
