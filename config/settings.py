@@ -154,7 +154,7 @@ if REDIS_URL:
 
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "config.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # After a Redis restart, pooled connections are dead: retry on a fresh one
                 # instead of failing the first handshake or broadcast.
@@ -164,6 +164,7 @@ if REDIS_URL:
                         "socket_connect_timeout": 2,
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                        "max_connections": 100,  # per process; more callers wait (timeout 10 s)
                     }
                 ],
                 "prefix": "lobby",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -124,12 +125,14 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # typ
     """A real Daphne serving the test database. Tests using it need `transactional_db`."""
     port = servers.free_port()
     origin = f"http://127.0.0.1:{port}"
+    tmux_socket = f"lobby-live-{os.getpid()}"
     daphne = servers.Daphne(
         server_env(
             PORT=str(port),
             DJANGO_CSRF_TRUSTED_ORIGINS=origin,
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             LOBBY_DEVICE_CODE_INTERVAL="1",  # device-login tests poll at the documented pace
+            TERMINALS_TMUX_SOCKET=tmux_socket,  # never the machine's own tmux server
         ),
         port=port,
     ).start()
@@ -137,6 +140,13 @@ def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # typ
         yield daphne.url
     finally:
         daphne.stop()
+        if shutil.which("tmux"):
+            subprocess.run(
+                ["tmux", "-L", tmux_socket, "kill-server"],
+                capture_output=True,
+                timeout=5,
+                check=False,
+            )
 
 
 @pytest.fixture

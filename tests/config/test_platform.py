@@ -150,7 +150,7 @@ def test_redis_and_postgres_urls_switch_the_backends(tmp_path):
     assert out.stdout.split() == [
         "django.db.backends.postgresql",
         "config.cache.ResilientRedisCache",
-        "channels_redis.core.RedisChannelLayer",
+        "config.channel_layer.RedisChannelLayer",
         "True",
     ]
 
