@@ -105,7 +105,7 @@ def test_superuser_is_owner():
 
 
 def test_unset_environment_means_embedded_defaults(tmp_path):
-    """A bare environment (only the data directory) configures SQLite WAL, DB cache, in-memory layer."""
+    """A bare environment configures SQLite WAL, a database cache, an in-memory layer."""
     env = {"PATH": os.environ["PATH"], "LOBBY_DATA_DIR": str(tmp_path)}
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
