@@ -89,13 +89,62 @@ def documented(types: dict[str, dict[str, Any]]) -> st.SearchStrategy[dict]:
 
 
 def frames(types: dict[str, dict[str, Any]]) -> st.SearchStrategy[tuple[str, Any]]:
+    valid_documented = documented(types).map(lambda m: ("text", json.dumps(m)))
     return st.one_of(
         st.text(max_size=200).map(lambda s: ("text", s)),
         st.binary(min_size=1, max_size=200).map(lambda b: ("bytes", b)),
         json_values.map(lambda v: ("text", json.dumps(v))),
-        documented(types).map(lambda m: ("text", json.dumps(m))),
+        valid_documented,  # (listed thrice: most frames are well-formed messages)
+        valid_documented,
+        valid_documented,
         documented(types).map(lambda m: ("text", json.dumps(m)[:-1])),  # truncated
     )
+
+
+WRONG_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**63,
+    1.5,
+    -1e308,
+    "",
+    "x" * 5000,
+    "\u0000",
+    [],
+    [1, "a"],
+    {},
+    {"a": {"b": []}},
+]
+
+
+def wrong_typed(types: dict[str, dict[str, Any]]) -> list[list[tuple[str, Any]]]:
+    """Every documented type bare, then with each of its fields (at every level) set, alone, to
+    each value of WRONG_VALUES: one batch per field."""
+
+    def message(kind: str, path: list[str], value: Any) -> dict:
+        out: dict[str, Any] = {"type": kind}
+        node = out
+        for name in path[:-1]:
+            node = node.setdefault(name, {})
+        node[path[-1]] = value
+        return out
+
+    batches: list[list[tuple[str, Any]]] = []
+
+    def walk(kind: str, fields: dict[str, Any], prefix: list[str]) -> None:
+        for name, sub in fields.items():
+            path = [*prefix, name]
+            batches.append([("text", json.dumps(message(kind, path, v))) for v in WRONG_VALUES])
+            if isinstance(sub, dict):
+                walk(kind, sub, path)
+
+    for kind, fields in types.items():
+        batches.append([("text", json.dumps({"type": kind}))])
+        walk(kind, fields, [])
+    return batches
 
 
 NASTY: list[tuple[str, Any]] = [
@@ -478,6 +527,18 @@ def test_random_frames_get_documented_errors_and_the_socket_keeps_working(target
 
     run()
     assert any(target.is_error(m) for m in target.seen), "the fuzz never reached an error path"
+
+
+def test_wrong_types_in_every_field_of_every_documented_message(target):
+    batches = wrong_typed(target.types)
+    assert len(batches) >= len(target.types)
+
+    async def scenario() -> None:
+        for batch in batches:
+            await target.attack(batch)
+
+    in_thread(scenario())
+    assert sum(target.is_error(m) for m in target.seen) >= len(batches) // 2
 
 
 def test_huge_binary_malformed_and_deeply_nested_frames(target):
