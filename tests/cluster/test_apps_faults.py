@@ -4,6 +4,7 @@
 the clients reconnect through nginx, land on the other process and resume with everything that
 was committed (draws, marks, chat, playback, the terminal's screen and key log). Redis down:
 bingo's PIN attempt limit must fail closed; after Redis is back, live updates cross processes.
+A reconnect storm (300 sockets at once onto one process) is served and cleaned up.
 """
 
 from __future__ import annotations
@@ -145,8 +146,7 @@ def test_kill_9_mid_game_clients_resume_on_the_other_process(apps):
 def test_redis_down_bingo_pin_attempts_fail_closed(apps):
     """While the cache is down no PIN may be tried without being counted (fail closed).
 
-    Known to fail: bingo/services.py counts PIN failures in `caches["default"]`, which fails
-    open while Redis is down (config/cache.py), so guesses are unlimited during an outage.
+    (It failed open while the lockout used `caches["default"]`, which degrades silently.)
     """
     cluster, info, _ = apps
     game_id, pin = info["games"][1]
@@ -158,7 +158,7 @@ def test_redis_down_bingo_pin_attempts_fail_closed(apps):
         checked = [r for r in answers if r.json() == {"detail": "Incorrect PIN"}]
         assert len(checked) <= 5, (
             f"{len(checked)} PIN guesses were checked while Redis was down: the PIN lockout "
-            "fails open (bingo/services.py uses caches['default'], not caches['strict'])"
+            "fails open (it must use caches['strict'] and refuse while that is down)"
         )
     finally:
         cluster.start_redis()
@@ -187,8 +187,8 @@ def test_after_a_redis_restart_sockets_reconnect_and_updates_cross_processes(app
         ws = ws_open(b, f"/bingo/ws/games/{game_id}?token={player}")
     except InvalidStatus as exc:
         pytest.fail(
-            f"first socket after the Redis restart refused ({exc}): channels-redis reuses a "
-            "pooled connection Redis closed; CHANNEL_LAYERS hosts need a retry on ConnectionError"
+            f"first socket after the Redis restart refused ({exc}): a pooled channel-layer "
+            "connection that Redis closed must be retried on a fresh one"
         )
     with ws:
         recv_until(ws, lambda m: m["type"] == "state")
@@ -201,9 +201,8 @@ def test_a_reconnect_storm_onto_one_process_is_served(apps):
     sockets handshaking together on one Daphne must all be served, join the game's group (a
     draw reaches every one) and leave it cleanly.
 
-    Known to fail with the default CHANNEL_LAYERS: redis-py's asyncio pool allows 100
-    connections at once and raises MaxConnectionsError beyond (channels-redis takes one per
-    group_add / group_discard), so in a burst of closes most group_discard calls fail.
+    (It failed with redis-py's default asyncio pool, which raises MaxConnectionsError past 100
+    connections; channels-redis takes one per group_add / group_discard.)
     """
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
