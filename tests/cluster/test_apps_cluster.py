@@ -62,7 +62,9 @@ def ws_url(base: str, path: str) -> str:
 
 
 def ws_open(base: str, path: str) -> ClientConnection:
-    return connect(ws_url(base, path), open_timeout=10, close_timeout=2, max_size=None)
+    """An open client socket; usable in `with` (closes it) or closed by the test."""
+    ws = connect(ws_url(base, path), open_timeout=10, close_timeout=2, max_size=None)
+    return ws.__enter__()  # entered now: some tests hold sockets across a process kill
 
 
 def recv_until(
