@@ -133,6 +133,9 @@ def test_kill_9_mid_game_clients_resume_on_the_other_process(apps):
             recv_until(ws, lambda m: m["type"] == "sessions")
             ws.send(json.dumps({"type": "subscribe", "sessionId": "survivor"}))
             output_until(ws, "before-kill-25")  # the screen, as tmux kept it
+        with ws_open(cluster.url, f"/terminals/ws/terminal/survivor?token={token}") as ws:
+            assert recv_until(ws, lambda m: m["type"] == "connected")["sessionId"] == "survivor"
+            output_until(ws, "before-kill-25")
         key_log = cluster_shell(
             cluster,
             "from terminals.models import KeyEvent;"
