@@ -228,12 +228,14 @@ class Holder:
         self.proc = multiprocessing.Process(target=_hold, args=(url, child), daemon=True)
         self.proc.start()
         self.count = 0
+        self.most = 0  # the most sockets open at once
 
     def hold(self, count: int) -> int:
         self.conn.send(count)
         if not self.conn.poll(120):
             raise TimeoutError(f"could not open {count} sockets")
         self.count = self.conn.recv()
+        self.most = max(self.most, self.count)
         return self.count
 
     def stop(self) -> None:
@@ -248,22 +250,23 @@ class Holder:
 async def measure_ends(
     lobby: Lobby,
     holder: Holder,
-    held_target: int,
+    order: tuple[int, ...],
     draws: int,
-    rounds: int,
     seed: dict[int, list[float]] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """The 10-member room with 10 sockets held, then with N + 10, in turn `rounds` times, so
-    load from anything else on the machine falls on both alike (`seed`: samples already taken)."""
+    """The 10-member room with 10 sockets held (level 0) and with N + 10 (level N), measured at
+    the levels in `order` (e.g. 0, N, N, 0), so load from anything else on the machine falls on
+    both ends alike. `seed`: samples already taken at either end."""
     loop = asyncio.get_running_loop()
-    ends: dict[int, list[float]] = {0: [], held_target: []}
+    ends: dict[int, list[float]] = {level: [] for level in order}
     for level, samples in (seed or {}).items():
         ends[level] += samples
-    for _ in range(rounds):
-        for level in (0, held_target):
+    for level in order:
+        if level != holder.count:
             await loop.run_in_executor(None, holder.hold, level)
-            ends[level] += await room_latency(lobby, ROOM, draws)
-    return {"base": summary(ends[0]), "top": summary(ends[held_target])}
+        ends[level] += await room_latency(lobby, ROOM, draws)
+    base, top = min(ends), max(ends)
+    return {"base": summary(ends[base]), "top": summary(ends[top])}
 
 
 async def measure_redis(lobby: Lobby, quick: bool) -> dict:
@@ -274,8 +277,8 @@ async def measure_redis(lobby: Lobby, quick: bool) -> dict:
     loop = asyncio.get_running_loop()
     holder = Holder(lobby.ws(await loop.run_in_executor(lobby.pool, lobby.game)))
     try:
-        ends = await measure_ends(lobby, holder, held_target, draws, 1)
-        return {"ends": ends, "held_reached": holder.count, "room": room, "sizes": sizes}
+        ends = await measure_ends(lobby, holder, (0, held_target, held_target, 0), draws)
+        return {"ends": ends, "held_reached": holder.most, "room": room, "sizes": sizes}
     finally:
         holder.stop()
 
@@ -308,9 +311,9 @@ async def measure(lobby: Lobby, bare_port: int, bare_pid: int, quick: bool) -> d
             out["held"].append(summary(seed[level]))
         out["held_reached"] = holder.count
         out["lobby_kib_per_socket"] = (rss_kib(lobby.pid) - rss_before) / max(1, holder.count)
-        seed = {0: seed[0], held_target: seed[held_target]}
-        out["ends"] = await measure_ends(lobby, holder, held_target, draws, 1, seed)
         out["held_open_at_end"] = holder.count
+        seed = {0: seed[0], held_target: seed[held_target]}
+        out["ends"] = await measure_ends(lobby, holder, (held_target, 0), draws, seed)
     finally:
         holder.stop()
 
