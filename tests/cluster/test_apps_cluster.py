@@ -9,10 +9,12 @@ process a member is on.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import libtmux
@@ -107,7 +109,13 @@ def app_cluster(tmp_path_factory) -> Iterator[tuple[Cluster, dict[str, Any], lib
         c.stop()
         if tmux.is_alive():
             tmux.kill()
+        tmux_socket_path(tmux_name).unlink(missing_ok=True)
         shutil.rmtree(c.data, ignore_errors=True)
+
+
+def tmux_socket_path(name: str) -> Path:
+    """Where tmux puts a `-L name` socket (tmux leaves the file behind after kill-server)."""
+    return Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / name
 
 
 def bingo_player(base: str, name: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -417,6 +418,8 @@ def tmux_echo(settings, tmp_path) -> Iterator[Callable[[str], libtmux.Session]]:
     yield make
     if server.is_alive():
         server.kill()
+    tmux_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+    (tmux_dir / name).unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 def _echoed(m: dict, n: int, scratch: dict) -> bool:
