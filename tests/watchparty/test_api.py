@@ -360,3 +360,18 @@ def test_cors_preflight_allows_configured_origin_with_credentials(api, settings,
     )
     assert r["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert "X-RateLimit-Remaining" in r["Access-Control-Expose-Headers"]
+
+
+def test_join_fails_closed_while_the_cache_cannot_count(create_party, api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No password is tried uncounted; creating a room (an ordinary limit) fails open."""
+    party = create_party()
+    monkeypatch.setattr("watchparty.api.views.get_usage", lambda *a, **k: None)  # cache down
+    r = api.post(JOIN, {"session_id": party["id"], "password": "secure123"}, format="json")
+    assert r.status_code == 503
+    assert r.json() == {
+        "error": "Service unavailable",
+        "message": "Password checks are unavailable right now. Try again in a minute.",
+    }
+    assert r["Retry-After"] == "30"
+    assert Participant.objects.filter(party__pk=party["id"]).count() == 1  # only the host
+    assert create_party(name="Another Room")["id"]

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import CookieSessionAuthentication, bearer_token
 from config import errors
-from config.errors import DomainError
+from config.errors import DomainError, UnavailableError
 from watchparty import services
 from watchparty.api import serializers as s
 from watchparty.exceptions import ValidationFailedError, WatchPartyRateLimitedError
@@ -29,11 +29,26 @@ def _period_words(period: int) -> str:
 
 
 def rate_limit(
-    request: Request, *, group: str, rate: str, key: str | Callable, what: str
+    request: Request,
+    *,
+    group: str,
+    rate: str,
+    key: str | Callable,
+    what: str,
+    fail_closed: bool = False,
 ) -> dict[str, str]:
-    """Count this request in the cache; the X-RateLimit-* headers, or 429 with them."""
+    """Count this request in the cache; the X-RateLimit-* headers, or 429 with them.
+
+    While the cache is down the count is lost: ordinary limits then let the request through
+    (logged by config.cache); a `fail_closed` limit (password attempts) refuses it with 503.
+    """
     usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
     if usage is None:
+        if fail_closed:
+            raise UnavailableError(
+                "Password checks are unavailable right now. Try again in a minute.",
+                headers={"Retry-After": "30"},
+            )
         return {}
     limit, period = _split_rate(rate)
     time_left = max(1, usage["time_left"])
@@ -114,6 +129,7 @@ class JoinView(WatchPartyView):
             rate=settings.WATCHPARTY_RATE_JOIN,
             key=_join_key,
             what="join attempts for this session",
+            fail_closed=True,  # the join limit is what bounds password guessing
         )
         try:
             data = self.body(request)
