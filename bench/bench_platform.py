@@ -19,7 +19,8 @@ def run(ctx: Context) -> list[Row]:
         "-v",
         "0",
         "-c",
-        "from accounts.models import Application as A; A.objects.create(name='Bench', game_id='bench')",
+        "from accounts.models import Application as A;"
+        "A.objects.create(name='Bench', game_id='bench')",
     )
     daphne = Daphne(env).start()
     duration = 3.0 if ctx.quick else 10.0
@@ -63,7 +64,10 @@ def run(ctx: Context) -> list[Row]:
             baseline=bare["rps"],
             baseline_name="bare view",
             goal="ratio ≥ 0.7 (higher is better)",
-            notes=f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, errors {result['errors']}",
+            notes=(
+                f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+                f"errors {result['errors']}"
+            ),
             extra=result,
         )
 

@@ -26,6 +26,8 @@ def test_wrong_and_right_pins_are_refused_with_503_while_the_cache_is_down(
     for pin in (wrong, game.pin):
         r = join(player_factory(), game, pin=pin)
         assert r.status_code == 503
-        assert r.json() == {"detail": "PIN checks are unavailable right now. Try again in a minute."}
+        assert r.json() == {
+            "detail": "PIN checks are unavailable right now. Try again in a minute."
+        }
         assert r["Retry-After"] == "30"
     assert not game.cards.exists()
