@@ -229,8 +229,7 @@ def test_invite_to_the_terminal_workspace_leads_there(client, user, user_factory
     """The terminals app registers `terminals` (no id): the real registry, end to end."""
     from invites import targets
 
-    if "terminals" not in targets.target_kinds():
-        pytest.skip("the terminals app has not registered its invite target")
+    assert "terminals" in targets.target_kinds()
     host = user_factory(role=Role.ADMIN)
     invite = services.host_invite_create(
         creator=host, expires_in=600, max_grants=1, target="terminals"
