@@ -1,10 +1,10 @@
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import tokens
@@ -108,7 +108,7 @@ def device_code_create(
 
 @dataclass(frozen=True)
 class PollResult:
-    code: DeviceCode
+    interval: int
     session: ApiSession | None = None
     token: str | None = None
 
@@ -117,16 +117,41 @@ class PollResult:
         return self.session is None
 
 
+def _stamp_poll(codes: QuerySet[DeviceCode], *, now: datetime, interval: int) -> bool:
+    """Record this poll if the previous one was at least `interval` seconds ago.
+
+    One conditional UPDATE, so the rule holds whichever process serves each poll.
+    """
+    earliest = now - timedelta(seconds=interval) + POLL_GRACE
+    return bool(
+        codes.filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lte=earliest)).update(
+            last_polled_at=now
+        )
+    )
+
+
 def device_code_poll(*, secret: str) -> PollResult:
     """Parsec `POST /auth/sessions`: pending, or the session the approval created (exactly once).
 
     Polling sooner than `interval` after the previous poll raises RateLimitedError (429).
     """
     now = timezone.now()
-    # The hot path of device login (a poll every `interval` seconds per waiting device): one
-    # narrow indexed read, one conditional write; the rest is loaded only on redemption.
+    digest = tokens.digest(secret)
+    interval = settings.DEVICE_CODE_INTERVAL
+    # The hot path (every waiting device polls every few seconds): a live, pending code polled
+    # on time is stamped by one UPDATE, and that is the whole answer.
+    pending = DeviceCode.objects.filter(
+        device_digest=digest,
+        status=DeviceCode.Status.PENDING,
+        expires_at__gt=now,
+        interval=interval,
+    )
+    if _stamp_poll(pending, now=now, interval=interval):
+        return PollResult(interval=interval)
+
+    # Otherwise find out why: unknown, decided, expired, too fast, or approved.
     code = (
-        DeviceCode.objects.filter(device_digest=tokens.digest(secret))
+        DeviceCode.objects.filter(device_digest=digest)
         .only("status", "expires_at", "interval", "last_polled_at")
         .order_by()
         .first()
@@ -139,15 +164,7 @@ def device_code_poll(*, secret: str) -> PollResult:
         raise AuthCodeInvalidError("The auth code has already been redeemed")
     if code.expires_at <= now:
         raise AuthCodeInvalidError("The auth code has expired")
-
-    # One conditional UPDATE decides whether this poll is on time, whichever process serves it.
-    earliest = now - timedelta(seconds=code.interval) + POLL_GRACE
-    on_time = (
-        DeviceCode.objects.filter(pk=code.pk)
-        .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lte=earliest))
-        .update(last_polled_at=now)
-    )
-    if not on_time:
+    if not _stamp_poll(DeviceCode.objects.filter(pk=code.pk), now=now, interval=code.interval):
         wait = code.interval
         if code.last_polled_at is not None:
             wait = code.interval - (now - code.last_polled_at).total_seconds()
@@ -156,7 +173,7 @@ def device_code_poll(*, secret: str) -> PollResult:
             retry_after=max(1, wait),
         )
     if code.status == DeviceCode.Status.PENDING:
-        return PollResult(code=code)
+        return PollResult(interval=code.interval)
     return _device_code_redeem(code=code)
 
 
@@ -177,7 +194,7 @@ def _device_code_redeem(*, code: DeviceCode) -> PollResult:
     )
     DeviceCode.objects.filter(pk=code.pk).update(session=session)
     logger.info("device login redeemed app=%s user=%s", code.application.game_id, code.user_id)
-    return PollResult(code=code, session=session, token=token)
+    return PollResult(interval=code.interval, session=session, token=token)
 
 
 def _device_code_decide(*, code: DeviceCode, user: User, status: str) -> DeviceCode:

@@ -48,7 +48,6 @@ class AuthSessionOut(serializers.Serializer):
 class PendingData(serializers.Serializer):
     status = serializers.CharField()
     interval = serializers.IntegerField()
-    expires_at = serializers.IntegerField()
 
 
 class PendingOut(serializers.Serializer):

@@ -81,11 +81,7 @@ class AuthSessionsView(ParsecView):
         data.is_valid(raise_exception=True)
         result = services.device_code_poll(secret=data.validated_data["auth_code_hash"])
         if result.pending:
-            pending = {
-                "status": "pending",
-                "interval": result.code.interval,
-                "expires_at": epoch(result.code.expires_at),
-            }
+            pending = {"status": "pending", "interval": result.interval}
             return Response({"data": pending}, status=status.HTTP_202_ACCEPTED)
         session = result.session
         body = {

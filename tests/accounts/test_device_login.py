@@ -152,3 +152,12 @@ def test_bad_poll_bodies_are_400(api, body):
     r = api.post("/auth/sessions", body, format="json")
     assert r.status_code == 400
     assert set(r.json()) == {"error"}
+
+
+def test_a_code_keeps_its_own_interval_when_the_setting_changes(api, application, settings):
+    data = create_code(api).json()["data"]
+    settings.DEVICE_CODE_INTERVAL = 2  # codes issued before keep the 5 s they were given
+    r = poll(api, data["hash"])
+    assert r.status_code == 202
+    assert r.json() == {"data": {"status": "pending", "interval": 5}}
+    assert poll(api, data["hash"]).status_code == 429
