@@ -128,6 +128,9 @@ else:
                 ),
             },
             "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            # Keep the connection: opening one (file, pragmas, Django's SQL functions) costs
+            # more than most of the queries a socket message makes.
+            "CONN_MAX_AGE": None,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -146,6 +149,8 @@ if REDIS_URL:
         "default": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
         # PIN and password attempt limits: errors surface, and those limits fail closed.
         "strict": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
+        # Per-socket message counters: shared like the rest.
+        "counters": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
     }
     from redis.asyncio.retry import Retry
     from redis.backoff import ExponentialBackoff
@@ -178,7 +183,13 @@ else:
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "lobby_cache",
     }
-    CACHES = {"default": _db_cache, "strict": _db_cache}
+    CACHES = {
+        "default": _db_cache,
+        "strict": _db_cache,
+        # Per-socket message counters live as long as the socket, which lives in this one
+        # process: memory is enough, and a socket's message costs no write to the database.
+        "counters": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }

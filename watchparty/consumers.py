@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django_ratelimit.core import _split_rate
 
 from config.errors import DomainError
+from config.relay import Relay
 from config.websocket import JsonConsumer, scope_bearer_token
 from watchparty import selectors, services
 from watchparty.exceptions import (
@@ -85,6 +88,9 @@ def _signal_problem(kind: str, payload: Any) -> str | None:
 
 
 class WatchPartyConsumer(JsonConsumer):
+    # Room events come through the relay (config/relay.py), not on a layer channel per socket.
+    channel_layer_alias = None
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -93,7 +99,8 @@ class WatchPartyConsumer(JsonConsumer):
         self.participant_pk: int | None = None
         self.errors_in_a_row = 0
         self.lifecycle: asyncio.Task | None = None
-        self.groups_joined: list[str] = []
+        self.relay: Relay | None = None
+        self.connection_id = secrets.token_hex(12)  # names this socket's rate-limit counter
         await self.accept()
         try:
             claims = token_decode(scope_bearer_token(self.scope), room=self.session_id)
@@ -109,12 +116,9 @@ class WatchPartyConsumer(JsonConsumer):
         self.participant_pk = participant.pk
         self.token_expires = claims.expires_at.timestamp()
         self.room_expires = party.expires_at.timestamp()
-        for group in (
-            services.room_group(party.pk),
-            services.user_group(party.pk, participant.user_id),
-        ):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        self.room = services.room_group(party.pk)
+        self.relay = Relay.current()
+        await self.relay.join(self.room, self)
         state, playback = await orm(self._snapshot)()
         await self.send_json(state)
         if playback is not None:
@@ -203,8 +207,8 @@ class WatchPartyConsumer(JsonConsumer):
             self.lifecycle.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.lifecycle
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.relay is not None:
+            await self.relay.leave(self.room, self)
         if self.participant_pk is not None:
             pk, self.participant_pk = self.participant_pk, None
             await orm(services.connection_close)(participant_pk=pk)
@@ -248,7 +252,8 @@ class WatchPartyConsumer(JsonConsumer):
         """This connection's message count in the current window (cache: holds across processes)."""
         limit, period = _split_rate(settings.WATCHPARTY_RATE_WS)
         window = int(time.time() // period)
-        key = f"watchparty:ws:{self.channel_name}:{window}"
+        key = f"watchparty:ws:{self.connection_id}:{window}"
+        cache = caches["counters"]
         try:
             count = cache.incr(key)  # one write when the window's counter exists
         except ValueError:
@@ -263,6 +268,8 @@ class WatchPartyConsumer(JsonConsumer):
         return fn(**kwargs) if fn is not None else None
 
     async def counted(self, fn: Any = None, **kwargs: Any) -> Any:
+        if fn is None and isinstance(caches["counters"], LocMemCache):
+            return self._limited()  # nothing to wait for: no trip to a thread
         return await orm(self._limited)(fn, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -309,14 +316,8 @@ class WatchPartyConsumer(JsonConsumer):
         message = services.envelope(
             content["type"], payload, session_id=self.session_id, user_id=self.user_id, **extra
         )
-        group = (
-            services.user_group(self.session_id, target)
-            if target is not None
-            else services.room_group(self.session_id)
-        )
-        await self.channel_layer.group_send(
-            group, {"type": "wp.message", "payload": message, "exclude": self.user_id}
-        )
+        event = services.message_event(message, exclude=self.user_id, target=target)
+        await self.relay.publish(self.room, event)
 
     # webrtc_request (ours): a viewer asks the host for an offer, e.g. after reconnecting.
     on_webrtc_offer = on_webrtc_answer = on_ice_candidate = on_webrtc_request = _signal
@@ -385,12 +386,12 @@ class WatchPartyConsumer(JsonConsumer):
         await orm(services.participant_leave)(session_id=self.session_id, user_id=self.user_id)
         await self.close(code=1000)
 
-    # -- from the channel layer ---------------------------------------------------------------
+    # -- from the room relay ------------------------------------------------------------------
 
     async def wp_message(self, event: dict) -> None:
-        if event.get("exclude") and event["exclude"] == self.user_id:
+        if event["exclude"] == self.user_id or event["target"] not in (None, self.user_id):
             return
-        await self.send_json(event["payload"])
+        await self.send(text_data=event["text"])
 
     async def wp_closed(self, event: dict) -> None:
         await self.send_error(SessionNotFoundError(event.get("reason")), count=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import unicodedata
@@ -14,7 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.broadcast import broadcast, group_name
+from config import relay
+from config.broadcast import group_name
 from watchparty import selectors
 from watchparty.exceptions import (
     AuthenticationFailedError,
@@ -45,10 +47,6 @@ def room_group(party_id: Any) -> str:
     return group_name("watchparty", "room", str(party_id))
 
 
-def user_group(party_id: Any, user_id: str) -> str:
-    return group_name("watchparty", "user", str(party_id), user_id)
-
-
 def envelope(type_: str, payload: Any, *, session_id: Any, user_id: str, **extra: Any) -> dict:
     """The documented WebSocket message; `user_id` and `timestamp` are always the server's."""
     return {
@@ -61,17 +59,23 @@ def envelope(type_: str, payload: Any, *, session_id: Any, user_id: str, **extra
     }
 
 
+def message_event(message: dict, *, exclude: str | None = None, target: str | None = None) -> dict:
+    """A relay event carrying `message`, encoded once for every socket it reaches.
+
+    It reaches the room, or only `target`'s sockets; never `exclude`'s.
+    """
+    return {"type": "wp.message", "text": json.dumps(message), "exclude": exclude, "target": target}
+
+
 def send_room(party_id: Any, message: dict, *, exclude: str | None = None) -> None:
-    """To every socket in the room (except user `exclude`), from sync code after commit."""
-    transaction.on_commit(
-        lambda: broadcast(room_group(party_id), "wp.message", message, exclude=exclude)
-    )
+    """To every socket in the room (except user `exclude`'s), from sync code after commit."""
+    event = message_event(message, exclude=exclude)
+    transaction.on_commit(lambda: relay.publish(room_group(party_id), event))
 
 
 def send_user(party_id: Any, user_id: str, message: dict) -> None:
-    transaction.on_commit(
-        lambda: broadcast(user_group(party_id, user_id), "wp.message", message, exclude=None)
-    )
+    event = message_event(message, target=user_id)
+    transaction.on_commit(lambda: relay.publish(room_group(party_id), event))
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -601,7 +605,7 @@ def participant_exists(*, session_id: Any, user_id: Any) -> bool:
 
 
 def _send_control(party_id: Any, event: str, **fields: Any) -> None:
-    transaction.on_commit(lambda: broadcast(room_group(party_id), event, None, **fields))
+    transaction.on_commit(lambda: relay.publish(room_group(party_id), {"type": event, **fields}))
 
 
 @transaction.atomic
