@@ -113,6 +113,7 @@ class WatchPartyConsumer(JsonConsumer):
             return
         self.session_id = str(party.pk)
         self.user_id = participant.user_id
+        self.display_name = participant.display_name
         self.participant_pk = participant.pk
         self.token_expires = claims.expires_at.timestamp()
         self.room_expires = party.expires_at.timestamp()
@@ -293,7 +294,11 @@ class WatchPartyConsumer(JsonConsumer):
     async def on_chat(self, payload: Any, content: dict) -> None:
         message = payload.get("message") if isinstance(payload, dict) else None
         await self.counted(
-            services.chat_post, session_id=self.session_id, user_id=self.user_id, message=message
+            services.chat_post,
+            party_id=self.session_id,
+            user_id=self.user_id,
+            username=self.display_name,
+            message=message,
         )
 
     async def _signal(self, payload: Any, content: dict) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import bcrypt
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from watchparty.exceptions import (
     NotHostError,
     ParticipantNotFoundError,
     SessionFullError,
+    SessionNotFoundError,
     ValidationFailedError,
 )
 from watchparty.models import ChatMessage, Participant, WatchParty, new_guest_id
@@ -442,23 +443,28 @@ def participant_leave(*, session_id: Any, user_id: str) -> None:
 # --- what people do in a room ----------------------------------------------------------------
 
 
-@transaction.atomic
-def chat_post(*, session_id: Any, user_id: str, message: Any) -> ChatMessage:
+def chat_post(*, party_id: Any, user_id: str, username: str, message: Any) -> ChatMessage:
+    """Store a member's chat line and send it to the room.
+
+    The caller is the member's socket, which vouches for them: it was authorized when it opened
+    and closes when the room closes or expires, the token expires or the slot lapses. So a line
+    costs one insert and no lookups; a room deleted under the socket refuses it.
+    """
     text = message.strip() if isinstance(message, str) else None
     if not text or len(text) > CHAT_MAX:
         raise ValidationFailedError(
             f"Chat messages are 1 to {CHAT_MAX} characters",
             details={"message": f"Message must be 1 to {CHAT_MAX} characters"},
         )
-    party = selectors.party_get_open(session_id=session_id)
-    participant = selectors.participant_get(party=party, user_id=user_id)
-    if participant is None or participant.left_at is not None:
-        raise AuthenticationFailedError("You are not in this session")
-    chat = ChatMessage.objects.create(
-        party=party, user_id=user_id, username=participant.display_name, message=text
-    )
-    payload = selectors.chat_payload(chat)
-    send_room(party.pk, envelope("chat", payload, session_id=party.pk, user_id=user_id))
+    try:
+        with transaction.atomic():
+            chat = ChatMessage.objects.create(
+                party_id=party_id, user_id=user_id, username=username, message=text
+            )
+            payload = selectors.chat_payload(chat)
+            send_room(party_id, envelope("chat", payload, session_id=party_id, user_id=user_id))
+    except IntegrityError as exc:
+        raise SessionNotFoundError() from exc
     return chat
 
 

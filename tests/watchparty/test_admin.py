@@ -55,7 +55,7 @@ async def test_admin_delete_chat_message_removes_it_for_everyone() -> None:
     sid, host_id, tok = await create()
     ws = await Client(sid, tok).open()
     chat = await database_sync_to_async(services.chat_post)(
-        session_id=sid, user_id=host_id, message="spoiler!"
+        party_id=sid, user_id=host_id, username="Host", message="spoiler!"
     )
     await ws.recv("chat")
     status = await admin_post(
@@ -71,7 +71,9 @@ async def test_admin_delete_chat_message_removes_it_for_everyone() -> None:
 
 def test_admin_pages_render(admin_client, db) -> None:  # type: ignore[no-untyped-def]
     party, _, _ = services.party_create(name="Admin view", password="secure123")
-    services.chat_post(session_id=party.pk, user_id=party.host_id, message="<script>x</script>")
+    services.chat_post(
+        party_id=party.pk, user_id=party.host_id, username="Host", message="<script>x</script>"
+    )
     for url in (
         "/admin/watchparty/watchparty/",
         f"/admin/watchparty/watchparty/{party.pk}/change/",

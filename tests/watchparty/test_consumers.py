@@ -238,7 +238,7 @@ async def test_late_joiner_gets_advanced_playback_and_recent_chat() -> None:
     await host.recv("playback_state")
     for i in range(55):
         await database_sync_to_async(services.chat_post)(
-            session_id=sid, user_id=host_id, message=f"line {i}"
+            party_id=sid, user_id=host_id, username="Host", message=f"line {i}"
         )
     # pretend the state was set 30 s ago
     await database_sync_to_async(WatchParty.objects.filter(pk=sid).update)(

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from watchparty import services
 from watchparty.exceptions import (
-    AuthenticationFailedError,
     NotHostError,
     SessionFullError,
+    SessionNotFoundError,
     ValidationFailedError,
 )
-from watchparty.models import Participant, WatchParty
+from watchparty.models import ChatMessage, Participant, WatchParty
 
 
 def test_default_bcrypt_cost_is_12(db, settings) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +95,9 @@ def test_playback_payloads_are_stored_or_refused(party, payload) -> None:  # typ
 @given(message=json_values | st.text(max_size=2100))
 def test_chat_is_stored_or_refused(party, message) -> None:  # type: ignore[no-untyped-def]
     try:
-        chat = services.chat_post(session_id=party.pk, user_id=party.host_id, message=message)
+        chat = services.chat_post(
+            party_id=party.pk, user_id=party.host_id, username="Host", message=message
+        )
     except ValidationFailedError:
         assert not isinstance(message, str) or not 1 <= len(message.strip()) <= 2000
         return
@@ -106,8 +108,15 @@ def test_non_host_cannot_play(party) -> None:  # type: ignore[no-untyped-def]
     _, guest, _ = services.party_join(session_id=str(party.pk), password="secure123")
     with pytest.raises(NotHostError):
         services.playback_set(session_id=party.pk, user_id=guest.user_id, payload={"playing": True})
-    with pytest.raises(AuthenticationFailedError):
-        services.chat_post(session_id=party.pk, user_id="user_stranger", message="hi")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chat_into_a_deleted_room_is_refused_and_stores_nothing() -> None:
+    party, host, _ = services.party_create(name="Gone", password="secure123")
+    WatchParty.objects.filter(pk=party.pk).delete()
+    with pytest.raises(SessionNotFoundError):
+        services.chat_post(party_id=party.pk, user_id=host.user_id, username="Host", message="hi")
+    assert not ChatMessage.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
