@@ -138,6 +138,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits, lockouts) and channel layer: Redis when REDIS_URL is set. Without it the
 # cache is a table in the database, so limits and lockouts survive a restart of the web process.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Per-socket message counters: a socket lives in one process and its counter lives as long as
+# the socket, so this process's memory holds it exactly, and a message costs no round trip.
+_socket_counters = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 if REDIS_URL:
     _redis_cache = {
         "LOCATION": REDIS_URL,
@@ -149,8 +152,7 @@ if REDIS_URL:
         "default": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
         # PIN and password attempt limits: errors surface, and those limits fail closed.
         "strict": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
-        # Per-socket message counters: shared like the rest.
-        "counters": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
+        "counters": _socket_counters,
     }
     from redis.asyncio.retry import Retry
     from redis.backoff import ExponentialBackoff
@@ -186,9 +188,7 @@ else:
     CACHES = {
         "default": _db_cache,
         "strict": _db_cache,
-        # Per-socket message counters live as long as the socket, which lives in this one
-        # process: memory is enough, and a socket's message costs no write to the database.
-        "counters": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "counters": _socket_counters,
     }
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}

@@ -15,10 +15,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.locmem import LocMemCache
 from django_ratelimit.core import _split_rate
 
 from config.errors import DomainError
@@ -230,6 +230,17 @@ class WatchPartyConsumer(JsonConsumer):
             task.cancel()
         await super().close(code=code, reason=reason)
 
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-frame trip to a thread to close old connections.
+
+        Every database call here goes through `orm` (database_sync_to_async), which does that
+        housekeeping on the thread it uses, so the extra trip only delayed each frame.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # -- errors -------------------------------------------------------------------------------
 
     async def send_error(self, exc: DomainError, count: bool = True) -> None:
@@ -250,7 +261,7 @@ class WatchPartyConsumer(JsonConsumer):
     # -- incoming -----------------------------------------------------------------------------
 
     def _count_message(self) -> tuple[bool, int]:
-        """This connection's message count in the current window (cache: holds across processes)."""
+        """This connection's message count in the current window (settings: `counters`)."""
         limit, period = _split_rate(settings.WATCHPARTY_RATE_WS)
         window = int(time.time() // period)
         key = f"watchparty:ws:{self.connection_id}:{window}"
@@ -261,17 +272,12 @@ class WatchPartyConsumer(JsonConsumer):
             count = 1 if cache.add(key, 1, period + 2) else cache.incr(key)
         return count <= limit, limit
 
-    def _limited(self, fn: Any = None, **kwargs: Any) -> Any:
-        """Count the message, then run the service call in the same trip to the ORM thread."""
-        allowed, limit = self._count_message()
+    async def counted(self, fn: Any = None, **kwargs: Any) -> Any:
+        """Count the message against the socket's limit, then run the service call, if any."""
+        allowed, limit = self._count_message()  # in memory: nothing to wait for
         if not allowed:
             raise WatchPartyRateLimitedError(f"Maximum {limit} messages per minute")
-        return fn(**kwargs) if fn is not None else None
-
-    async def counted(self, fn: Any = None, **kwargs: Any) -> Any:
-        if fn is None and isinstance(caches["counters"], LocMemCache):
-            return self._limited()  # nothing to wait for: no trip to a thread
-        return await orm(self._limited)(fn, **kwargs)
+        return await orm(fn)(**kwargs) if fn is not None else None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.participant_pk is None:
