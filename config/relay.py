@@ -1,32 +1,34 @@
-"""Room fan-out: straight to this process's sockets, once to each other process through the layer.
+"""Room fan-out: straight to this process's sockets, once to each other process over Redis.
 
 A Channels group holds one channel per socket, so an event for a room of ten is ten layer sends,
 ten consumer wake-ups and ten encodings of the same JSON. The relay knows which of a room's
-sockets live in this process and runs their handler for the event at once; every other process
-with members in the room gets the event once, on its own process channel, and does the same.
-With the in-memory layer there is no other process, so nothing leaves this one.
+sockets live in this process and runs their handler for the event at once. When processes share
+Redis (REDIS_URL), the event is also published once on the room's pub/sub channel, to which every
+process with members in the room is subscribed: one PUBLISH, pushed to the subscribers as it
+arrives, where a channel-layer group send takes three round trips and a poll. Without Redis
+there is no other process, so nothing leaves this one.
 
 Members are consumers; an event `{"type": "a.b", ...}` runs `member.a_b(event)`, as a Channels
 event would. Handlers must not wait for long: they run one after another for the whole room.
+Delivery is at most once, as with channel-layer groups: a process that loses Redis for a moment
+misses what was published meanwhile (its clients get the room's state when they reconnect).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import secrets
 import weakref
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-from config.broadcast import group_name
+from django.conf import settings
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
-
-# channels-redis forgets a group member after a day (group_expiry) and Redis forgets everything
-# when it restarts without persistence: re-add this process to its rooms this often.
-REFRESH_SECONDS = 60.0
 
 _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Relay] = weakref.WeakKeyDictionary()
 
@@ -34,43 +36,57 @@ _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Relay] = weakref.W
 class Relay:
     """The rooms of one event loop (one per Daphne process)."""
 
-    def __init__(self, layer: Any) -> None:
-        self.layer = layer
-        self.shared = layer is not None and not isinstance(layer, InMemoryChannelLayer)
+    def __init__(self, redis_url: str = "") -> None:
         self.rooms: dict[str, dict[Any, None]] = {}  # room -> members, in joining order
-        self.channel: str | None = None  # this process's channel, once a room needs it
-        self.tasks: list[asyncio.Task] = []
-        self.lock = asyncio.Lock()  # membership changes reach the layer in order
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=2) if redis_url else None
+        self.origin = secrets.token_hex(8)  # tells this process's own publications apart
+        self.pubsub: Any = None
+        self.subscribed: set[str] = set()
+        self.reader: asyncio.Task | None = None
+        self.lock = asyncio.Lock()  # subscriptions change in order
 
     @classmethod
     def current(cls) -> Relay:
         loop = asyncio.get_running_loop()
         relay = _relays.get(loop)
         if relay is None:
-            relay = _relays[loop] = cls(get_channel_layer())
+            relay = _relays[loop] = cls(settings.REDIS_URL)
         return relay
+
+    @staticmethod
+    def channel(room: str) -> str:
+        return f"lobby:relay:{room}"
 
     # -- membership ---------------------------------------------------------------------------
 
     async def join(self, room: str, member: Any) -> None:
         self.rooms.setdefault(room, {})[member] = None
-        if self.shared:
+        if self.redis is not None and room not in self.subscribed:
             async with self.lock:
-                await self._start()
-                # every join re-adds, which also renews the group's expiry
-                await self.layer.group_add(group_name("relay", room), self.channel)
+                if room in self.rooms and room not in self.subscribed:
+                    if self.pubsub is None:
+                        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                    await self.pubsub.subscribe(self.channel(room))
+                    self.subscribed.add(room)
+                    if self.reader is None:
+                        self.reader = asyncio.ensure_future(self._read())
 
     async def leave(self, room: str, member: Any) -> None:
         members = self.rooms.get(room)
         if members is None or member not in members:
             return
         del members[member]
-        if not members:
-            del self.rooms[room]
-            if self.shared and self.channel is not None:
-                async with self.lock:
-                    if room not in self.rooms:  # nobody joined again meanwhile
-                        await self.layer.group_discard(group_name("relay", room), self.channel)
+        if members:
+            return
+        del self.rooms[room]
+        if room in self.subscribed:
+            async with self.lock:
+                if room not in self.rooms and room in self.subscribed:  # nobody came back
+                    self.subscribed.discard(room)
+                    try:
+                        await self.pubsub.unsubscribe(self.channel(room))
+                    except RedisError:  # gone with the connection; not renewed on reconnect
+                        logger.info("relay: unsubscribe from %s failed", room, exc_info=True)
 
     def members(self, room: str) -> list[Any]:
         return list(self.rooms.get(room, ()))
@@ -80,9 +96,13 @@ class Relay:
     async def publish(self, room: str, event: dict) -> None:
         """Run the event's handler on this process's members now, then tell the other processes."""
         await self.deliver(room, event)
-        if self.shared:
-            message = {**event, "relay_room": room, "relay_origin": self.channel or ""}
-            await self.layer.group_send(group_name("relay", room), message)
+        if self.redis is None:
+            return
+        message = json.dumps({"room": room, "origin": self.origin, "event": event})
+        try:
+            await self.redis.publish(self.channel(room), message)
+        except RedisError:
+            logger.warning("relay: Redis unavailable; %s reached this process only", room)
 
     async def deliver(self, room: str, event: dict) -> None:
         handler_name = event["type"].replace(".", "_")
@@ -92,46 +112,35 @@ class Relay:
             except Exception:  # one broken socket must not cost the others the event
                 logger.exception("relay: %s failed for a member of %s", handler_name, room)
 
-    # -- the process channel ------------------------------------------------------------------
-
-    async def _start(self) -> None:
-        if self.channel is None:
-            self.channel = await self.layer.new_channel("relay")
-            self.tasks = [
-                asyncio.ensure_future(self._read()),
-                asyncio.ensure_future(self._refresh()),
-            ]
-
     async def _read(self) -> None:
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                message = await self.pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("relay: channel layer receive failed; retrying", exc_info=True)
+            except (RedisError, OSError):
+                # redis-py reconnects and subscribes again on the next read
+                logger.warning("relay: Redis subscription lost; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
-            if message.pop("relay_origin", None) == self.channel:
-                continue  # delivered here already, before it was sent
-            room = message.pop("relay_room", None)
-            if isinstance(room, str):
-                await self.deliver(room, message)
-
-    async def _refresh(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            for room in list(self.rooms):
-                try:
-                    async with self.lock:
-                        if room in self.rooms:
-                            await self.layer.group_add(group_name("relay", room), self.channel)
-                except Exception:
-                    logger.warning("relay: could not renew %s; will retry", room, exc_info=True)
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                data = json.loads(message["data"])
+            except (TypeError, ValueError):
+                continue
+            if data.get("origin") != self.origin and data.get("room") in self.rooms:
+                await self.deliver(data["room"], data["event"])
 
 
 async def apublish(room: str, event: dict) -> None:
-    await Relay.current().publish(room, event)
+    relay = _relays.get(asyncio.get_running_loop())
+    if relay is not None:
+        await relay.publish(room, event)
+    elif settings.REDIS_URL:  # no sockets on this loop: only other processes can have members
+        message = json.dumps({"room": room, "origin": "", "event": event})
+        async with Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2) as redis:
+            await redis.publish(Relay.channel(room), message)
 
 
 def publish(room: str, event: dict) -> None:

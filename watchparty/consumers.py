@@ -100,6 +100,7 @@ class WatchPartyConsumer(JsonConsumer):
         self.errors_in_a_row = 0
         self.lifecycle: asyncio.Task | None = None
         self.relay: Relay | None = None
+        self.held: list[dict] | None = None  # room events that arrive before session_state
         self.connection_id = secrets.token_hex(12)  # names this socket's rate-limit counter
         await self.accept()
         try:
@@ -119,11 +120,17 @@ class WatchPartyConsumer(JsonConsumer):
         self.room_expires = party.expires_at.timestamp()
         self.room = services.room_group(party.pk)
         self.relay = Relay.current()
+        # In the room before the snapshot, so nothing is missed; what arrives meanwhile waits,
+        # so session_state is always a socket's first message.
+        self.held = []
         await self.relay.join(self.room, self)
         state, playback = await orm(self._snapshot)()
         await self.send_json(state)
         if playback is not None:
             await self.send_json(playback)
+        held, self.held = self.held, None
+        for event in held:
+            await self.wp_message(event)
         self.lifecycle = asyncio.ensure_future(self._lifecycle())
 
     def _snapshot(self) -> tuple[dict, dict | None]:
@@ -401,6 +408,9 @@ class WatchPartyConsumer(JsonConsumer):
 
     async def wp_message(self, event: dict) -> None:
         if event["exclude"] == self.user_id or event["target"] not in (None, self.user_id):
+            return
+        if self.held is not None:
+            self.held.append(event)
             return
         await self.send(text_data=event["text"])
 

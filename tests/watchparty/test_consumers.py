@@ -477,3 +477,28 @@ async def test_heartbeat_keeps_a_quiet_socket_s_slot(settings) -> None:  # type:
     assert p.left_at is None and p.connected_count == 1
     await guest.close()
     await host.close()
+
+
+async def test_what_happens_while_a_socket_opens_arrives_after_its_session_state(
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """The socket is in the room before the snapshot is read; a chat posted meanwhile waits."""
+    from watchparty.consumers import WatchPartyConsumer
+
+    sid, [(host_id, _), (guest_id, guest_tok)] = await room_with(2)
+    snapshot = WatchPartyConsumer._snapshot
+
+    def snapshot_during_a_chat(self):  # type: ignore[no-untyped-def]
+        if self.user_id == guest_id:
+            services.chat_post(party_id=sid, user_id=host_id, username="Host", message="meanwhile")
+        return snapshot(self)
+
+    monkeypatch.setattr(WatchPartyConsumer, "_snapshot", snapshot_during_a_chat)
+    guest = Client(sid, guest_tok)
+    connected, _ = await guest.comm.connect(timeout=5)
+    assert connected
+    first = await guest.recv()
+    assert first["type"] == "session_state"
+    assert [c["message"] for c in first["payload"]["chat"]] == ["meanwhile"]
+    assert (await guest.recv_until("chat"))["payload"]["message"] == "meanwhile"
+    await guest.close()
