@@ -22,7 +22,7 @@ from django.core.cache import caches
 from django_ratelimit.core import _split_rate
 
 from config.errors import DomainError
-from config.relay import Relay
+from config.relay import Relay, call
 from config.websocket import JsonConsumer, scope_bearer_token
 from watchparty import selectors, services
 from watchparty.exceptions import (
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 # Channels' wrapper: the ORM thread, with Django's connection housekeeping around each call.
+# Service calls go through `call`, the same plus the service's publications sent from here.
 orm = database_sync_to_async
 
 CLOSE_AUTH = 4001  # token missing, invalid or expired
@@ -105,8 +106,8 @@ class WatchPartyConsumer(JsonConsumer):
         await self.accept()
         try:
             claims = token_decode(scope_bearer_token(self.scope), room=self.session_id)
-            party, participant = await orm(services.connection_open)(
-                session_id=self.session_id, user_id=claims.user_id
+            party, participant = await call(
+                services.connection_open, session_id=self.session_id, user_id=claims.user_id
             )
         except DomainError as exc:
             await self.send_error(exc)
@@ -190,7 +191,9 @@ class WatchPartyConsumer(JsonConsumer):
                     return
                 self.room_expires = expires
             if now >= next_beat:
-                alive = await orm(services.connection_heartbeat)(participant_pk=self.participant_pk)
+                alive = await call(
+                    services.connection_heartbeat, participant_pk=self.participant_pk
+                )
                 if not alive:
                     if await orm(self._room_expiry)() is None:  # closed or deleted
                         await self.send_error(SessionNotFoundError(), False)
@@ -219,7 +222,7 @@ class WatchPartyConsumer(JsonConsumer):
             await self.relay.leave(self.room, self)
         if self.participant_pk is not None:
             pk, self.participant_pk = self.participant_pk, None
-            await orm(services.connection_close)(participant_pk=pk)
+            await call(services.connection_close, participant_pk=pk)
             # The delayed check: announce the departure if they did not come back in time.
             self.presence_task = asyncio.ensure_future(self._presence_check_later(self.session_id))
 
@@ -227,7 +230,7 @@ class WatchPartyConsumer(JsonConsumer):
     async def _presence_check_later(session_id: str) -> None:
         await asyncio.sleep(settings.WATCHPARTY_RECONNECT_GRACE + 0.25)
         try:
-            await orm(services.presence_check)(session_id=session_id)
+            await call(services.presence_check, session_id=session_id)
         except Exception:
             logger.exception("presence check failed for a watch party")
 
@@ -284,7 +287,7 @@ class WatchPartyConsumer(JsonConsumer):
         allowed, limit = self._count_message()  # in memory: nothing to wait for
         if not allowed:
             raise WatchPartyRateLimitedError(f"Maximum {limit} messages per minute")
-        return await orm(fn)(**kwargs) if fn is not None else None
+        return await call(fn, **kwargs) if fn is not None else None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.participant_pk is None:
@@ -400,8 +403,8 @@ class WatchPartyConsumer(JsonConsumer):
         """Leave for good (no 60 s grace): the slot is free and the others hear of it now."""
         await self.counted()
         pk, self.participant_pk = self.participant_pk, None
-        await orm(services.connection_close)(participant_pk=pk)
-        await orm(services.participant_leave)(session_id=self.session_id, user_id=self.user_id)
+        await call(services.connection_close, participant_pk=pk)
+        await call(services.participant_leave, session_id=self.session_id, user_id=self.user_id)
         await self.close(code=1000)
 
     # -- from the room relay ------------------------------------------------------------------
