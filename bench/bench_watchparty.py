@@ -1,8 +1,10 @@
 """WatchParty fan-out: a message from one member of a 10-member room reaching all 10 sockets.
 
 Lobby (Daphne + Channels; chat is stored before it is broadcast) against a bare `websockets`
-server that relays each frame to every connection, in the same run, with the same client.
-Two rows more: the same room spread over two Daphne processes on the Redis channel layer.
+server that relays each frame to every connection, with the same client. The two alternate in
+rounds, so drift in the machine's load falls on both; each figure pools every round's samples.
+A third server shows how much of the gap is Daphne itself: a bare ASGI relay (no Django) served
+by Daphne. The last row spreads one room over two Daphne processes on Redis and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import socket
+import subprocess
+import sys
 import time
 from contextlib import ExitStack, suppress
 
@@ -46,6 +51,44 @@ def _bare_server(port: int, ready) -> None:  # type: ignore[no-untyped-def]
             await asyncio.Future()
 
     asyncio.run(main())
+
+
+DAPHNE_RELAY = """
+import json, time
+clients = {}
+async def app(scope, receive, send):
+    if scope["type"] != "websocket":
+        return
+    await receive()
+    await send({"type": "websocket.accept"})
+    key = object()
+    clients[key] = send
+    try:
+        while (message := await receive())["type"] == "websocket.receive":
+            msg = json.loads(message["text"])
+            msg["timestamp"] = int(time.time() * 1000)
+            text = json.dumps(msg)
+            for peer in list(clients.values()):
+                await peer({"type": "websocket.send", "text": text})
+    finally:
+        clients.pop(key, None)
+"""
+
+
+def _daphne_relay(workdir, port: int):  # type: ignore[no-untyped-def]
+    """The same relay as the bare server, as a plain ASGI app served by Daphne."""
+    (workdir / "daphne_relay.py").write_text(DAPHNE_RELAY)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-p", str(port), "daphne_relay:app"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    servers.wait_for(
+        lambda: socket.create_connection(("127.0.0.1", port), 0.5).close() or True,
+        what="daphne relay",
+    )
+    return proc
 
 
 async def _fan_out(urls: list[str], kind: str, count: int, warmup: int) -> list[float]:
@@ -134,11 +177,10 @@ def _summary(lat: list[float]) -> dict[str, float]:
 
 
 def run(ctx: Context) -> list[Row]:
-    count, warmup = (40, 5) if ctx.quick else (250, 20)
-    results: dict[str, dict[str, float]] = {}
-    baselines: dict[str, dict[str, float]] = {}
+    rounds, count, warmup = (1, 40, 5) if ctx.quick else (4, 150, 15)
+    results: dict[str, list[float]] = {}
+    baselines: dict[str, list[float]] = {}
     with ExitStack() as stack:
-        # the baseline, measured again right before each Lobby row (the machine's load drifts)
         port = servers.free_port()
         ready = multiprocessing.Event()
         bare = multiprocessing.Process(target=_bare_server, args=(port, ready), daemon=True)
@@ -149,8 +191,17 @@ def run(ctx: Context) -> list[Row]:
         bare_urls = [f"ws://127.0.0.1:{port}/"] * MEMBERS
 
         def measure(key: str, urls: list[str], kind: str) -> None:
-            baselines[key] = _summary(asyncio.run(_fan_out(bare_urls, "chat", count, warmup)))
-            results[key] = _summary(asyncio.run(_fan_out(urls, kind, count, warmup)))
+            """Bare and Lobby in turns, `rounds` times; every sample of each is kept."""
+            baselines[key], results[key] = [], []
+            for _ in range(rounds):
+                baselines[key] += asyncio.run(_fan_out(bare_urls, "chat", count, warmup))
+                results[key] += asyncio.run(_fan_out(urls, kind, count, warmup))
+
+        relay_port = servers.free_port()
+        relay = _daphne_relay(ctx.workdir, relay_port)
+        stack.callback(lambda: servers.stop(relay))
+        measure("daphne", [f"ws://127.0.0.1:{relay_port}/"] * MEMBERS, "chat")
+        servers.stop(relay)
 
         # one Daphne, in-memory channel layer, SQLite
         env = lobby_env(ctx.workdir / "one", WATCHPARTY_BCRYPT_ROUNDS="4")
@@ -167,9 +218,15 @@ def run(ctx: Context) -> list[Row]:
             measure(key, urls, kind)
         one.stop()
 
-        # two Daphnes, Redis channel layer and cache, members split between them
+        # scaled mode: two Daphnes on Redis and PostgreSQL, members split between them
         redis_url = stack.enter_context(servers.redis_server(ctx.workdir / "redis"))
-        env2 = lobby_env(ctx.workdir / "two", WATCHPARTY_BCRYPT_ROUNDS="4", REDIS_URL=redis_url)
+        database_url = stack.enter_context(servers.postgres_server(ctx.workdir / "pg"))
+        env2 = lobby_env(
+            ctx.workdir / "two",
+            WATCHPARTY_BCRYPT_ROUNDS="4",
+            REDIS_URL=redis_url,
+            DATABASE_URL=database_url,
+        )
         (ctx.workdir / "two").mkdir(parents=True, exist_ok=True)
         manage(env2, "lobby_setup")
         a = servers.Daphne(env2).start()
@@ -179,8 +236,8 @@ def run(ctx: Context) -> list[Row]:
         _, urls = _room(a.url, MEMBERS, other=b.url)
         measure("chat2", urls, "chat")
 
-    def row(name: str, key: str, goal: str) -> Row:
-        r, base = results[key], baselines[key]
+    def row(name: str, key: str, goal: str, what: str = "") -> Row:
+        r, base = _summary(results[key]), _summary(baselines[key])
         return Row(
             name=name,
             value=r["p95_ms"],
@@ -189,15 +246,21 @@ def run(ctx: Context) -> list[Row]:
             baseline_name="bare websockets p95",
             goal=goal,
             notes=(
-                f"p50 {r['p50_ms']:.2f} ms vs bare {base['p50_ms']:.2f} ms; "
-                f"{MEMBERS} members, {count} messages one at a time"
+                f"p50 {r['p50_ms']:.2f} ms vs bare {base['p50_ms']:.2f} ms; {MEMBERS} members, "
+                f"{rounds}×{count} messages one at a time, alternating with bare{what}"
             ),
             extra={"lobby": r, "bare": base},
         )
 
     return [
+        row("daphne relay, no Django (floor) p95", "daphne", "(Daphne's share)"),
         row("watchparty chat fan-out p95, 1 Daphne", "chat1", "ratio ≤ 2"),
         row("watchparty playback fan-out p95, 1 Daphne", "play1", "ratio ≤ 2"),
-        row("watchparty ICE relay (not stored) p95, 1 Daphne", "ice1", "(Channels floor)"),
-        row("watchparty chat fan-out p95, 2 Daphnes + Redis", "chat2", "ratio ≤ 3"),
+        row("watchparty ICE relay (not stored) p95, 1 Daphne", "ice1", "(no store)"),
+        row(
+            "watchparty chat fan-out p95, 2 Daphnes + Redis",
+            "chat2",
+            "ratio ≤ 3",
+            "; PostgreSQL with fsync off",
+        ),
     ]
