@@ -44,10 +44,10 @@ def party_get_open(*, session_id: Any, lock: bool = False) -> WatchParty:
     if party_id is None:
         raise SessionNotFoundError()
     qs = WatchParty.objects.select_for_update() if lock else WatchParty.objects.all()
-    party = qs.filter(pk=party_id, closed_at__isnull=True, expires_at__gt=timezone.now()).first()
-    if party is None:
-        raise SessionNotFoundError()
-    return party
+    try:
+        return qs.get(pk=party_id, closed_at__isnull=True, expires_at__gt=timezone.now())
+    except WatchParty.DoesNotExist:
+        raise SessionNotFoundError() from None
 
 
 def alive_q(now: datetime | None = None) -> Q:
