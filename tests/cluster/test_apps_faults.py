@@ -26,6 +26,7 @@ from tests.cluster.test_apps_cluster import (
     bingo_player,
     output_until,
     party_create,
+    party_join,
     recv_until,
     tmux_shell,
     wrong_pin,
@@ -197,6 +198,36 @@ def test_after_a_redis_restart_sockets_reconnect_and_updates_cross_processes(app
         recv_until(ws, lambda m: m["type"] == "state")
         number = bingo_draw(a, info["admin"], game_id)["number"]
         assert recv_until(ws, lambda m: m["type"] == "draw")["number"] == number
+
+
+def test_watch_party_sockets_open_across_a_redis_restart_hear_each_other_again(apps):
+    """The relay's pub/sub subscriptions come back with Redis; the open sockets stay up."""
+    cluster, _, _ = apps
+    a, b = (s.url for s in cluster.servers)
+    room = party_create(a)
+    member = party_join(b, room["id"])
+    host_ws = ws_open(a, f"/watchparty/ws/{room['id']}?token={room['token']}")
+    member_ws = ws_open(b, f"/watchparty/ws/{room['id']}?token={member['token']}")
+    with host_ws, member_ws:
+        state = recv_until(host_ws, lambda m: m["type"] == "session_state")
+        recv_until(member_ws, lambda m: m["type"] == "session_state")
+        cluster.stop_redis()
+        cluster.start_redis()
+        heard, sent, deadline = None, 0, time.monotonic() + 20
+        while heard is None and time.monotonic() < deadline:
+            sent += 1
+            member_ws.send(json.dumps({"type": "chat", "payload": {"message": f"back {sent}"}}))
+            try:
+                heard = recv_until(host_ws, lambda m: m["type"] == "chat", timeout=1)
+            except TimeoutError:
+                continue
+        assert heard is not None, "a chat from B never reached A after Redis came back"
+        # and the other way, at once now
+        host_ws.send(json.dumps({"type": "chat", "payload": {"message": "from A"}}))
+        chat = recv_until(
+            member_ws, lambda m: m["type"] == "chat" and m["payload"]["message"] == "from A"
+        )
+        assert chat["user_id"] == state["payload"]["you"]["user_id"]
 
 
 def test_a_reconnect_storm_onto_one_process_is_served(apps):
