@@ -17,6 +17,7 @@ misses what was published meanwhile (its clients get the room's state when they 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -67,12 +68,25 @@ class Relay:
         if self.redis is not None and room not in self.subscribed:
             async with self.lock:
                 if room in self.rooms and room not in self.subscribed:
-                    if self.pubsub is None:
-                        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-                    await self.pubsub.subscribe(self.channel(room))
                     self.subscribed.add(room)
-                    if self.reader is None:
-                        self.reader = asyncio.ensure_future(self._read())
+                    await self._subscribe(room)
+
+    async def _subscribe(self, *rooms: str) -> None:
+        """Subscribe now if Redis answers; else the reader does it once Redis is back.
+
+        Meanwhile the room works within this process: a Redis outage costs only the other
+        processes' members, never a socket.
+        """
+        if self.pubsub is None:
+            self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        if self.reader is None:
+            self.reader = asyncio.ensure_future(self._read())
+        try:
+            await self.pubsub.subscribe(*(self.channel(room) for room in rooms))
+        except (RedisError, OSError):
+            logger.warning(
+                "relay: Redis unavailable; %d room(s) local until it is back", len(rooms)
+            )
 
     async def leave(self, room: str, member: Any) -> None:
         members = self.rooms.get(room)
@@ -118,11 +132,19 @@ class Relay:
     async def _read(self) -> None:
         while True:
             try:
+                missing = [
+                    r for r in self.subscribed if self._channel_key(r) not in self.pubsub.channels
+                ]
+                if missing:
+                    await self.pubsub.subscribe(*(self.channel(room) for room in missing))
+                if self.pubsub.connection is None:
+                    await asyncio.sleep(0.5)  # nothing subscribed yet
+                    continue
                 message = await self.pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):
-                # redis-py reconnects and subscribes again on the next read
+                # redis-py reconnects and subscribes again on the next read; the rest, above
                 logger.warning("relay: Redis subscription lost; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
@@ -134,6 +156,21 @@ class Relay:
                 continue
             if data.get("origin") != self.origin and data.get("room") in self.rooms:
                 await self.deliver(data["room"], data["event"])
+
+    async def close(self) -> None:
+        """Stop listening and let the Redis connections go (a process that exits needs none)."""
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    def _channel_key(self, room: str) -> bytes:
+        """How redis-py keys its subscriptions (`PubSub.channels`)."""
+        return self.channel(room).encode()
 
 
 _outbox = threading.local()
