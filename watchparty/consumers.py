@@ -1,7 +1,8 @@
 """`/watchparty/ws/<session_id>?token=`: chat, signalling, host-driven playback, server-timed sync.
 
-Presence lives in the participant row (connected_count, last_seen) and rooms are channel-layer
-groups, so two Daphne processes behave as one. A socket that closes and does not come back within
+Presence lives in the participant row (connected_count, last_seen) and rooms are relay rooms
+(config/relay.py: this process's sockets directly, the others over Redis pub/sub), so two Daphne
+processes behave as one. A socket that closes and does not come back within
 WATCHPARTY_RECONNECT_GRACE seconds is announced as left by whichever process notices first.
 """
 
@@ -243,8 +244,8 @@ class WatchPartyConsumer(JsonConsumer):
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its per-frame trip to a thread to close old connections.
 
-        Every database call here goes through `orm` (database_sync_to_async), which does that
-        housekeeping on the thread it uses, so the extra trip only delayed each frame.
+        Every database call here goes through `orm` or `call` (database_sync_to_async), which do
+        that housekeeping on the thread they use, so the extra trip only delayed each frame.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
