@@ -47,6 +47,7 @@ class Relay:
         self.pubsub: Any = None
         self.subscribed: set[str] = set()
         self.reader: asyncio.Task | None = None
+        self.behind = False  # some room in `subscribed` may lack its subscription
         self.lock = asyncio.Lock()  # subscriptions change in order
 
     @classmethod
@@ -87,6 +88,7 @@ class Relay:
             logger.warning(
                 "relay: Redis unavailable; %d room(s) local until it is back", len(rooms)
             )
+            self.behind = True
 
     async def leave(self, room: str, member: Any) -> None:
         members = self.rooms.get(room)
@@ -132,11 +134,12 @@ class Relay:
     async def _read(self) -> None:
         while True:
             try:
-                missing = [
-                    r for r in self.subscribed if self._channel_key(r) not in self.pubsub.channels
-                ]
-                if missing:
-                    await self.pubsub.subscribe(*(self.channel(room) for room in missing))
+                if self.behind:  # a subscription failed: make up for it now
+                    have = self.pubsub.channels
+                    missing = [r for r in self.subscribed if self._channel_key(r) not in have]
+                    if missing:
+                        await self.pubsub.subscribe(*(self.channel(room) for room in missing))
+                    self.behind = False
                 if self.pubsub.connection is None:
                     await asyncio.sleep(0.5)  # nothing subscribed yet
                     continue
@@ -144,8 +147,9 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):
-                # redis-py reconnects and subscribes again on the next read; the rest, above
+                # redis-py reconnects and renews what it had on the next read; the rest, above
                 logger.warning("relay: Redis subscription lost; reconnecting", exc_info=True)
+                self.behind = True
                 await asyncio.sleep(0.5)
                 continue
             if message is None or message.get("type") != "message":
