@@ -73,27 +73,25 @@ def check_removal(
 
 
 def _lock(actor: User, public_id: str) -> tuple[User, User, int]:
-    """Lock the owners, the actor and the target (in pk order); count the active owners."""
-    owner_ids = list(
+    """Lock the owners, the actor and the target; count the active owners.
+
+    One statement, in pk order. With two (the owners, then the pair) PostgreSQL could deadlock:
+    a row locked by the first one stays locked when a concurrent demotion makes it no longer
+    match, so a transaction could hold that row while waiting for the next owner, and the
+    demoter hold that owner while waiting for the row (seen in tests/invites/race_worker.py).
+    """
+    rows = list(
         User.objects.select_for_update()
-        .filter(role=Role.OWNER, is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    # Actor and target in one query, in pk order, so two admins acting on each other can't
-    # deadlock (every transaction takes the owners first, then these, in the same order).
-    pair = list(
-        User.objects.select_for_update()
-        .filter(Q(pk=actor.pk) | Q(public_id=public_id), is_active=True)
+        .filter(Q(role=Role.OWNER) | Q(pk=actor.pk) | Q(public_id=public_id), is_active=True)
         .order_by("pk")
     )
-    fresh_actor = next((u for u in pair if u.pk == actor.pk), None)
-    target = next((u for u in pair if u.public_id == public_id), None)
+    fresh_actor = next((u for u in rows if u.pk == actor.pk), None)
+    target = next((u for u in rows if u.public_id == public_id), None)
     if fresh_actor is None:
         raise RoleChangeForbiddenError("Insufficient permissions")
     if target is None:
         raise UserNotFoundError()
-    return fresh_actor, target, len(owner_ids)
+    return fresh_actor, target, sum(1 for u in rows if u.role == Role.OWNER)
 
 
 def _notify(user: User, *, role: str, active: bool) -> None:

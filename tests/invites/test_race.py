@@ -194,7 +194,7 @@ def test_check_constraint_holds_even_against_a_direct_update(db, user_factory):
 @pytest.mark.postgres
 def test_owners_demoting_each_other_on_postgresql_keep_one_owner_and_never_deadlock(pg_env):
     out = subprocess.run(
-        [sys.executable, "-m", "tests.invites.race_worker", "owners", "5"],
+        [sys.executable, "-m", "tests.invites.race_worker", "owners", "200"],
         cwd=ROOT,
         env=pg_env,
         capture_output=True,
@@ -204,4 +204,4 @@ def test_owners_demoting_each_other_on_postgresql_keep_one_owner_and_never_deadl
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["errors"] == []
-    assert result["owners_left"] == [1] * 5
+    assert result["owners_left"] == [1] * 200
