@@ -177,7 +177,7 @@ def _summary(lat: list[float]) -> dict[str, float]:
 
 
 def run(ctx: Context) -> list[Row]:
-    rounds, count, warmup = (1, 40, 5) if ctx.quick else (4, 150, 15)
+    rounds, count, warmup, settle = (1, 40, 5, 10) if ctx.quick else (4, 150, 15, 150)
     results: dict[str, list[float]] = {}
     baselines: dict[str, list[float]] = {}
     with ExitStack() as stack:
@@ -191,7 +191,9 @@ def run(ctx: Context) -> list[Row]:
         bare_urls = [f"ws://127.0.0.1:{port}/"] * MEMBERS
 
         def measure(key: str, urls: list[str], kind: str) -> None:
-            """Bare and Lobby in turns, `rounds` times; every sample of each is kept."""
+            """Both warmed up, then bare and Lobby in turns, `rounds` times; all samples kept."""
+            asyncio.run(_fan_out(bare_urls, "chat", settle, 0))
+            asyncio.run(_fan_out(urls, kind, settle, 0))
             baselines[key], results[key] = [], []
             for _ in range(rounds):
                 baselines[key] += asyncio.run(_fan_out(bare_urls, "chat", count, warmup))
@@ -247,7 +249,8 @@ def run(ctx: Context) -> list[Row]:
             goal=goal,
             notes=(
                 f"p50 {r['p50_ms']:.2f} ms vs bare {base['p50_ms']:.2f} ms; {MEMBERS} members, "
-                f"{rounds}×{count} messages one at a time, alternating with bare{what}"
+                f"{rounds}×{count} messages one at a time after {settle} to warm up, "
+                f"alternating with bare{what}"
             ),
             extra={"lobby": r, "bare": base},
         )
