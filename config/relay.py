@@ -72,7 +72,7 @@ class Relay:
                     self.subscribed.add(room)
                     await self._subscribe(room)
 
-    async def _subscribe(self, *rooms: str) -> None:
+    async def _subscribe(self, room: str) -> None:
         """Subscribe now if Redis answers; else the reader does it once Redis is back.
 
         Meanwhile the room works within this process: a Redis outage costs only the other
@@ -83,11 +83,9 @@ class Relay:
         if self.reader is None:
             self.reader = asyncio.ensure_future(self._read())
         try:
-            await self.pubsub.subscribe(*(self.channel(room) for room in rooms))
+            await self.pubsub.subscribe(self.channel(room))
         except (RedisError, OSError):
-            logger.warning(
-                "relay: Redis unavailable; %d room(s) local until it is back", len(rooms)
-            )
+            logger.warning("relay: Redis unavailable; %s is local until it is back", room)
             self.behind = True
 
     async def leave(self, room: str, member: Any) -> None:

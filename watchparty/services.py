@@ -75,6 +75,7 @@ def send_room(party_id: Any, message: dict, *, exclude: str | None = None) -> No
 
 
 def send_user(party_id: Any, user_id: str, message: dict) -> None:
+    """To `user_id`'s sockets in the room, from sync code after commit."""
     event = message_event(message, target=user_id)
     transaction.on_commit(lambda: relay.publish(room_group(party_id), event))
 

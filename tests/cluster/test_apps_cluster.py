@@ -165,6 +165,15 @@ def party_join(base: str, session_id: str) -> dict:
     return r.json()
 
 
+def party_across(a: str, b: str) -> tuple[dict, ClientConnection, ClientConnection]:
+    """A room created on `a` with a member joined through `b`: the room and both open sockets."""
+    room = party_create(a)
+    member = party_join(b, room["id"])
+    host_ws = ws_open(a, f"/watchparty/ws/{room['id']}?token={room['token']}")
+    member_ws = ws_open(b, f"/watchparty/ws/{room['id']}?token={member['token']}")
+    return room, host_ws, member_ws
+
+
 def tmux_shell(tmux: libtmux.Server, name: str) -> libtmux.Session:
     session = tmux.new_session(session_name=name, window_command="env PS1='$ ' sh", x=80, y=24)
     deadline = time.monotonic() + 5
@@ -189,10 +198,7 @@ def apps(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_watch_party_members_on_both_processes_hear_each_other(apps):
     cluster, _, _ = apps
     a, b = (s.url for s in cluster.servers)
-    room = party_create(a)
-    member = party_join(b, room["id"])
-    host_ws = ws_open(a, f"/watchparty/ws/{room['id']}?token={room['token']}")
-    member_ws = ws_open(b, f"/watchparty/ws/{room['id']}?token={member['token']}")
+    room, host_ws, member_ws = party_across(a, b)
     with host_ws, member_ws:
         assert recv_until(host_ws, lambda m: m["type"] == "session_state")
         state = recv_until(member_ws, lambda m: m["type"] == "session_state")["payload"]

@@ -25,8 +25,8 @@ from tests.cluster.test_apps_cluster import (
     bingo_join,
     bingo_player,
     output_until,
+    party_across,
     party_create,
-    party_join,
     recv_until,
     tmux_shell,
     wrong_pin,
@@ -204,10 +204,7 @@ def test_watch_party_sockets_open_across_a_redis_restart_hear_each_other_again(a
     """The relay's pub/sub subscriptions come back with Redis; the open sockets stay up."""
     cluster, _, _ = apps
     a, b = (s.url for s in cluster.servers)
-    room = party_create(a)
-    member = party_join(b, room["id"])
-    host_ws = ws_open(a, f"/watchparty/ws/{room['id']}?token={room['token']}")
-    member_ws = ws_open(b, f"/watchparty/ws/{room['id']}?token={member['token']}")
+    _, host_ws, member_ws = party_across(a, b)
     with host_ws, member_ws:
         state = recv_until(host_ws, lambda m: m["type"] == "session_state")
         recv_until(member_ws, lambda m: m["type"] == "session_state")
