@@ -1,4 +1,11 @@
-"""Every app's WebSocket routes, behind the Origin check and the auth middleware."""
+"""Every app's WebSocket routes, behind the Origin check; all but WatchParty's behind auth too.
+
+A watch-party socket's only credential is its room token (`?token=`): cookies name no one there.
+So it skips the session and auth middleware, which would look the token up as an API session
+when the socket opens and wrap every frame it sends.
+"""
+
+from typing import Any
 
 from channels.routing import URLRouter
 from django.urls import path
@@ -11,9 +18,17 @@ from watchparty.routing import websocket_urlpatterns as watchparty_ws
 
 websocket_urlpatterns = [
     path("bingo/", URLRouter(bingo_ws)),
-    path("watchparty/", URLRouter(watchparty_ws)),
     path("terminals/", URLRouter(terminals_ws)),
     path("avalon/", URLRouter(avalonbot_ws)),
 ]
 
-websocket_application = OriginValidator(LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+_watchparty = URLRouter([path("watchparty/", URLRouter(watchparty_ws))])
+_authenticated = LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+
+
+async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
+    app = _watchparty if scope["path"].startswith("/watchparty/") else _authenticated
+    return await app(scope, receive, send)
+
+
+websocket_application = OriginValidator(_by_app)

@@ -140,6 +140,67 @@ async def test_token_for_another_room_is_refused() -> None:
     assert await client.closed_with() == 4001
 
 
+async def test_foreign_origin_is_refused_even_with_a_valid_token() -> None:
+    sid, _, tok = await create()
+    comm = WebsocketCommunicator(
+        application,
+        f"/watchparty/ws/{sid}?token={tok}",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"testserver")],
+    )
+    connected, _ = await comm.connect(timeout=5)
+    assert not connected
+
+
+async def test_opening_does_not_look_the_room_token_up_as_an_api_session(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The auth middleware would try every `?token=` as an API session (a database lookup);
+    watch-party sockets are routed past it."""
+
+    async def looked_up(token: str) -> None:
+        raise AssertionError("the room token was looked up as an API session")
+
+    monkeypatch.setattr("config.websocket._session_for", looked_up)
+    sid, _, tok = await create()
+    client = await Client(sid, tok).open()
+    assert client.state["type"] == "session_state"
+    await client.close()
+
+
+async def test_the_room_token_names_the_member_not_the_session_cookie() -> None:
+    """Watch-party sockets skip the cookie and auth middleware: a signed-in browser's cookie
+    on a guest's socket changes nothing, and only the token is the credential."""
+
+    @database_sync_to_async
+    def signed_in_cookie() -> bytes:
+        from django.test import Client as HttpClient
+
+        from accounts.models import User
+
+        http = HttpClient()
+        http.force_login(User.objects.create_user("ada@example.com", password="pw-123456"))
+        return f"sessionid={http.cookies['sessionid'].value}".encode()
+
+    sid, _, _ = await create()
+    guest_id, guest_tok = await join(sid)
+    cookie = await signed_in_cookie()
+    comm = WebsocketCommunicator(
+        application,
+        f"/watchparty/ws/{sid}?token={guest_tok}",
+        headers=[*ORIGIN, (b"cookie", cookie)],
+    )
+    assert (await comm.connect(timeout=5))[0]
+    state = await comm.receive_json_from(timeout=3)
+    assert state["type"] == "session_state"
+    assert state["payload"]["you"]["user_id"] == guest_id
+    await comm.disconnect()
+    no_token = WebsocketCommunicator(
+        application, f"/watchparty/ws/{sid}", headers=[*ORIGIN, (b"cookie", cookie)]
+    )
+    assert (await no_token.connect(timeout=5))[0]
+    err = await no_token.receive_json_from(timeout=3)
+    assert err["type"] == "error" and err["payload"]["error"] == "Authentication failed"
+    await no_token.disconnect()
+
+
 async def test_expired_room_closes_with_4004() -> None:
     sid, _, tok = await create()
     await database_sync_to_async(WatchParty.objects.filter(pk=sid).update)(
