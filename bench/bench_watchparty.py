@@ -4,7 +4,8 @@ Lobby (Daphne + Channels; chat is stored before it is broadcast) against a bare 
 server that relays each frame to every connection, with the same client. The two alternate in
 rounds, so drift in the machine's load falls on both; each figure pools every round's samples.
 A third server shows how much of the gap is Daphne itself: a bare ASGI relay (no Django) served
-by Daphne. The last row spreads one room over two Daphne processes on Redis and PostgreSQL.
+by Daphne. The last rows spread one room over two Daphne processes on Redis: first that bare relay
+publishing over Redis pub/sub (the floor for two processes), then Lobby on Redis and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -75,12 +77,56 @@ async def app(scope, receive, send):
 """
 
 
-def _daphne_relay(workdir, port: int):  # type: ignore[no-untyped-def]
-    """The same relay as the bare server, as a plain ASGI app served by Daphne."""
-    (workdir / "daphne_relay.py").write_text(DAPHNE_RELAY)
+# The same relay for two Daphnes over Redis pub/sub: a process relays a frame to its own sockets,
+# then publishes it once; the other process relays what it hears to its own sockets.
+DAPHNE_RELAY_REDIS = """
+import asyncio, json, os, time, uuid
+from redis.asyncio import Redis
+clients = {}
+origin = uuid.uuid4().hex
+redis = None
+async def relay(text):
+    for peer in list(clients.values()):
+        await peer({"type": "websocket.send", "text": text})
+async def listen():
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe("relay")
+    async for message in pubsub.listen():
+        sender, _, text = message["data"].decode().partition(" ")
+        if sender != origin:
+            await relay(text)
+async def app(scope, receive, send):
+    global redis
+    if scope["type"] != "websocket":
+        return
+    if redis is None:
+        redis = Redis.from_url(os.environ["RELAY_REDIS_URL"])
+        asyncio.ensure_future(listen())
+    await receive()
+    await send({"type": "websocket.accept"})
+    key = object()
+    clients[key] = send
+    try:
+        while (message := await receive())["type"] == "websocket.receive":
+            msg = json.loads(message["text"])
+            msg["timestamp"] = int(time.time() * 1000)
+            text = json.dumps(msg)
+            await relay(text)
+            await redis.publish("relay", f"{origin} {text}")
+    finally:
+        clients.pop(key, None)
+"""
+
+
+def _daphne_relay(workdir, port: int, redis_url: str = ""):  # type: ignore[no-untyped-def]
+    """The same relay as the bare server, as a plain ASGI app served by Daphne (over Redis if
+    `redis_url` is given)."""
+    module = "daphne_relay_redis" if redis_url else "daphne_relay"
+    (workdir / f"{module}.py").write_text(DAPHNE_RELAY_REDIS if redis_url else DAPHNE_RELAY)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-p", str(port), "daphne_relay:app"],
+        [sys.executable, "-m", "daphne", "-p", str(port), f"{module}:app"],
         cwd=workdir,
+        env={**os.environ, "RELAY_REDIS_URL": redis_url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -222,6 +268,18 @@ def run(ctx: Context) -> list[Row]:
 
         # scaled mode: two Daphnes on Redis and PostgreSQL, members split between them
         redis_url = stack.enter_context(servers.redis_server(ctx.workdir / "redis"))
+        relay_ports = servers.free_port(), servers.free_port()
+        relays = [_daphne_relay(ctx.workdir, p, redis_url) for p in relay_ports]
+        for proc in relays:
+            stack.callback(servers.stop, proc)
+        # members alternate between the two processes, as in the Lobby row below
+        measure(
+            "daphne2",
+            [f"ws://127.0.0.1:{relay_ports[i % 2]}/" for i in range(MEMBERS)],
+            "chat",
+        )
+        for proc in relays:
+            servers.stop(proc)
         database_url = stack.enter_context(servers.postgres_server(ctx.workdir / "pg"))
         env2 = lobby_env(
             ctx.workdir / "two",
@@ -260,6 +318,7 @@ def run(ctx: Context) -> list[Row]:
         row("watchparty chat fan-out p95, 1 Daphne", "chat1", "ratio ≤ 2"),
         row("watchparty playback fan-out p95, 1 Daphne", "play1", "ratio ≤ 2"),
         row("watchparty ICE relay (not stored) p95, 1 Daphne", "ice1", "(no store)"),
+        row("daphne relay over Redis, no Django, 2 Daphnes (floor) p95", "daphne2", "(floor)"),
         row(
             "watchparty chat fan-out p95, 2 Daphnes + Redis",
             "chat2",
