@@ -352,3 +352,7 @@ TERMINALS_CLAIM_TTL = env.int("TERMINALS_CLAIM_TTL", default=30 * 60)
 TERMINALS_HEARTBEAT_TIMEOUT = env.float("TERMINALS_HEARTBEAT_TIMEOUT", default=45.0)
 TERMINALS_PRESENCE_TTL = env.int("TERMINALS_PRESENCE_TTL", default=90)
 TERMINALS_MAX_KEYS_BYTES = env.int("TERMINALS_MAX_KEYS_BYTES", default=64 * 1024)
+# Each socket's share of a pane's output, in characters: past it, the pane is repainted instead
+# (terminals.streams.OutputFlow), so a flood cannot pile up behind a slow browser.
+TERMINALS_OUTPUT_RATE = env.int("TERMINALS_OUTPUT_RATE", default=256 * 1024)  # per second
+TERMINALS_OUTPUT_BURST = env.int("TERMINALS_OUTPUT_BURST", default=1024 * 1024)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -83,6 +84,19 @@ def _tmux_screen(pane: tmux.PaneInfo) -> str:
         raise TmuxUnavailableError() from exc
 
 
+@sync_to_async(thread_sensitive=False)
+def _tmux_repaint(pane_id: str) -> str:
+    try:
+        return tmux.repaint(pane_id)
+    except tmux.TmuxNotFoundError as exc:
+        raise SessionNotFoundError() from exc
+    except tmux.TmuxError as exc:
+        raise TmuxUnavailableError() from exc
+
+
+Send = Callable[[str], Awaitable[None]]
+
+
 class TerminalsConsumerBase(JsonConsumer):
     """Shared: auth, the user's group (role changes), claim-expiry timers, presence rows."""
 
@@ -98,6 +112,7 @@ class TerminalsConsumerBase(JsonConsumer):
         self.groups_joined: set[str] = set()
         self.claim_timers: dict[str, asyncio.Task] = {}
         self.tasks: list[asyncio.Task] = []
+        self.flows: dict[str, streams.OutputFlow] = {}  # per watched session
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
@@ -136,8 +151,45 @@ class TerminalsConsumerBase(JsonConsumer):
 
     def spawn(self, coro: Any) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
+        self.tasks = [t for t in self.tasks if not t.done()]
         self.tasks.append(task)
         return task
+
+    # -- output, within the socket's share (streams.OutputFlow) ---------------------------------
+
+    async def pass_output(
+        self, session_name: str, data: str, send: Send, pane_id: Callable[[], str | None]
+    ) -> None:
+        """Send live output of the watched pane, or fall behind and repaint instead."""
+        flow = self.flows.get(session_name)
+        if flow is None:
+            flow = self.flows[session_name] = streams.OutputFlow(
+                settings.TERMINALS_OUTPUT_RATE, settings.TERMINALS_OUTPUT_BURST
+            )
+        if flow.admit(len(data)):
+            await send(data)
+        elif flow.repainter is None or flow.repainter.done():
+            flow.repainter = self.spawn(self._repaint_until_live(session_name, flow, send, pane_id))
+
+    async def _repaint_until_live(
+        self,
+        session_name: str,
+        flow: streams.OutputFlow,
+        send: Send,
+        pane_id: Callable[[], str | None],
+    ) -> None:
+        while flow.behind and self.flows.get(session_name) is flow:
+            await asyncio.sleep(streams.REPAINT_INTERVAL)
+            target = pane_id()
+            if target is None:
+                return
+            quiet, mark = flow.quiet(), flow.last_output
+            try:
+                screen = await _tmux_repaint(target)
+            except DomainError:  # the pane went; its stream's events say so
+                return
+            await send(screen)
+            flow.repainted(len(screen), exact=quiet and flow.last_output == mark)
 
     async def presence_loop(self) -> None:
         """Keep this socket's presence rows fresh (rows of a dead process age out), and close
@@ -346,6 +398,7 @@ class SessionsConsumer(TerminalsConsumerBase):
         if name not in self.subscriptions:
             return
         del self.subscriptions[name]
+        self.flows.pop(name, None)
         self.arm_claim_timer(name, None)
         await self.leave(services.session_group(name))
         await streams.unsubscribe(name, self)
@@ -358,7 +411,14 @@ class SessionsConsumer(TerminalsConsumerBase):
         if pane is None:
             return
         if event.kind == "output" and event.pane_id == pane.id:
-            await self.send_json({"type": "output", "sessionId": session_name, "data": event.data})
+            await self.pass_output(
+                session_name,
+                event.data,
+                send=lambda data: self.send_json(
+                    {"type": "output", "sessionId": session_name, "data": data}
+                ),
+                pane_id=lambda: self.watched_pane_id(session_name),
+            )
         elif event.kind == "layout":
             with contextlib.suppress(DomainError):
                 self.subscriptions[session_name] = await _tmux_pane(session_name, None)
@@ -374,6 +434,10 @@ class SessionsConsumer(TerminalsConsumerBase):
                     "sessionId": session_name,
                 }
             )
+
+    def watched_pane_id(self, session_name: str) -> str | None:
+        pane = self.subscriptions.get(session_name)
+        return pane.id if pane is not None else None
 
     async def terminals_sessions(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "sessions", **event["payload"]})
@@ -520,7 +584,12 @@ class TerminalConsumer(TerminalsConsumerBase):
 
     async def stream_event(self, session_name: str, event: tmux.ControlEvent) -> None:
         if event.kind == "output" and event.pane_id == self.pane.id:
-            await self.send_output(event.data)
+            await self.pass_output(
+                session_name,
+                event.data,
+                send=self.send_output,
+                pane_id=lambda: self.pane.id if self.streaming else None,
+            )
         elif event.kind == "layout":
             try:
                 pane = await _tmux_pane(self.session_name, self.pane_arg)

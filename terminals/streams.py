@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 from terminals import tmux
@@ -24,6 +26,57 @@ logger = logging.getLogger(__name__)
 
 class Listener(Protocol):
     async def stream_event(self, session_name: str, event: tmux.ControlEvent) -> None: ...
+
+
+REPAINT_INTERVAL = 0.2  # seconds between repaints of a pane whose socket is behind
+QUIET = 0.05  # a pane silent this long has nothing in flight: a repaint then is exact
+
+
+class OutputFlow:
+    """One socket's share of a pane's output, so that a flood cannot pile up behind it.
+
+    The socket gets `rate` bytes a second, in bursts of up to `burst`. Past that (`yes`, `cat` of
+    a large file) its output is dropped and the pane is repainted every REPAINT_INTERVAL instead,
+    as mosh does. Live output resumes after a repaint taken while the pane was quiet, so nothing
+    in flight is shown twice. What a socket holds stays bounded however fast the pane writes and
+    however slowly its browser reads, and the viewer sees where the pane is now rather than a
+    backlog; the lines skipped are in tmux's scrollback.
+    """
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens = burst
+        self.stamp = clock()
+        self.behind = False
+        self.last_output = float("-inf")
+        self.repainter: asyncio.Task | None = None
+
+    def admit(self, size: int) -> bool:
+        """Whether `size` bytes of output go to the socket now; if not, the socket is behind."""
+        self.last_output = self.clock()
+        if self.behind:
+            return False
+        self._refill()
+        if self.tokens >= size:
+            self.tokens -= size
+            return True
+        self.behind = True
+        return False
+
+    def quiet(self) -> bool:
+        return self.clock() - self.last_output >= QUIET
+
+    def repainted(self, size: int, *, exact: bool) -> None:
+        """A repaint of `size` bytes went out; an `exact` one (nothing in flight) ends the lag."""
+        self._refill()
+        self.tokens -= size
+        if exact and self.tokens > 0:
+            self.behind = False
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
 
 
 class _Stream:

@@ -306,9 +306,38 @@ def screen(pane: PaneInfo) -> str:
     """What a terminal emulator of the pane's size must write to show the pane as tmux does:
     scrollback and screen (CRLF-separated, with colours), then the cursor moved into place."""
     text = capture(pane.id, scrollback=True, escapes=True)
-    lines = text.split("\n")
+    return _painted(text.split("\n"), pane.cursor_x, pane.cursor_y, clear_scrollback=True)
+
+
+def repaint(pane_id: str) -> str:
+    """The pane's screen as it is now, for an emulator already showing the pane: cleared and
+    redrawn with colours, the cursor in place, its own scrollback left alone. One tmux call
+    (two commands in one queue), so the cursor belongs to the same instant as the screen."""
+    if not _PANE_ID_RE.match(pane_id):
+        raise TmuxNotFoundError(f"bad pane id {pane_id!r}")
+    cursor = "#{cursor_x} #{cursor_y}"
+    out = run(
+        "capture-pane",
+        "-p",
+        "-e",
+        "-t",
+        pane_id,
+        ";",
+        "display-message",
+        "-p",
+        "-t",
+        pane_id,
+        cursor,
+    )
+    *lines, position = out.rstrip("\n").split("\n")
+    x, y = (int(v) for v in position.split())
+    return _painted(lines, x, y, clear_scrollback=False)
+
+
+def _painted(lines: list[str], cursor_x: int, cursor_y: int, *, clear_scrollback: bool) -> str:
+    clear = "\x1b[H\x1b[2J\x1b[3J" if clear_scrollback else "\x1b[H\x1b[2J"
     body = "\r\n".join(lines)
-    return f"\x1b[0m\x1b[H\x1b[2J\x1b[3J{body}\x1b[0m\x1b[{pane.cursor_y + 1};{pane.cursor_x + 1}H"
+    return f"\x1b[0m{clear}{body}\x1b[0m\x1b[{cursor_y + 1};{cursor_x + 1}H"
 
 
 def send_bytes(pane_id: str, data: bytes) -> None:

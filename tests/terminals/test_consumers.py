@@ -578,3 +578,81 @@ async def test_sockets_when_tmux_is_unreachable(people, settings):
     assert (await expect(comm, lambda m: m["type"] == "error"))["code"] == "UNAVAILABLE"
     assert not Claim.objects.exists()
     await comm.disconnect()
+
+
+# --- floods: a socket's share of the output (terminals.streams.OutputFlow) ----------------------
+
+REPAINT = "\x1b[0m\x1b[H\x1b[2J"
+FLOOD_CHARS = 3_000_000
+
+
+async def _ride_out_a_flood(comm, session, data_of) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
+    """Flood the pane with FLOOD_CHARS characters, then print a marker; read the socket until the
+    marker is on it. Returns (characters received, repaints received, last output)."""
+    session.active_window.active_pane.send_keys(
+        f"yes 0123456789abcdef | head -c {FLOOD_CHARS}; echo flood-done-$((6*7))", enter=True
+    )
+    received = repaints = 0
+    last = ""
+    async with asyncio.timeout(30):
+        while "flood-done-42" not in last:
+            data = data_of(await comm.receive_json_from(timeout=30))
+            if data is None:
+                continue
+            received += len(data)
+            repaints += data.startswith(REPAINT)
+            last = data if data.startswith(REPAINT) else last + data
+    return received, repaints, last
+
+
+@in_own_loop
+async def test_a_flood_reaches_the_socket_as_its_share_then_repaints_then_live(
+    make_session, people, settings
+):
+    settings.TERMINALS_OUTPUT_RATE = 50_000
+    settings.TERMINALS_OUTPUT_BURST = 50_000
+    session = make_session("main")
+    comm = communicator("/terminals/ws/terminal/main", people["viewer"])
+    assert (await comm.connect())[0]
+    await expect(comm, lambda m: m["type"] == "output")  # the screen on connect
+    started = time.monotonic()
+
+    def output(message: dict) -> str | None:
+        return message["data"] if message["type"] == "output" else None
+
+    received, repaints, last = await _ride_out_a_flood(comm, session, output)
+    elapsed = time.monotonic() - started
+    # the burst, the rate for as long as it lasted, and the repaints (a screen each, 5 a second)
+    screen = 80 * 24 * 4
+    assert received <= 50_000 + 50_000 * elapsed + screen * (5 * elapsed + 2)
+    assert received < FLOOD_CHARS / 10
+    assert repaints >= 1
+    assert last.startswith(REPAINT) or "flood-done-42" in last
+    # the pane is quiet now: live output resumes, not as repaints
+    session.active_window.active_pane.send_keys("echo after-$((1+1))", enter=True)
+    seen = await expect(
+        comm, lambda m: m["type"] == "output" and "after-2" in m["data"], timeout=10
+    )
+    assert not seen["data"].startswith(REPAINT)
+    await comm.disconnect()
+
+
+@in_own_loop
+async def test_a_flood_on_the_sessions_socket_is_bounded_too(make_session, people, settings):
+    settings.TERMINALS_OUTPUT_RATE = 50_000
+    settings.TERMINALS_OUTPUT_BURST = 50_000
+    session = make_session("main")
+    comm = communicator("/terminals/ws", people["viewer"])
+    assert (await comm.connect())[0]
+    await comm.send_json_to({"type": "subscribe", "sessionId": "main"})
+    await expect(comm, lambda m: m["type"] == "output")
+
+    def output(message: dict) -> str | None:
+        if message["type"] == "output" and message["sessionId"] == "main":
+            return message["data"]
+        return None
+
+    received, repaints, _ = await _ride_out_a_flood(comm, session, output)
+    assert received < FLOOD_CHARS / 10
+    assert repaints >= 1
+    await comm.disconnect()

@@ -62,6 +62,23 @@ def test_screen_repaints_scrollback_and_places_the_cursor(make_session):
     assert "$" in screen
 
 
+def test_repaint_is_the_screen_now_without_scrollback_and_with_the_cursor(make_session):
+    session = make_session("main", width=40, height=6)
+    session.active_window.active_pane.send_keys("seq 1 30; printf 'ab\\033[31mcd'", enter=True)
+    wait_until(lambda: "abcd" in capture_text(session), what="seq")
+    pane = tmux.resolve_pane("main")
+    repaint = tmux.repaint(pane.id)
+    assert repaint.startswith("\x1b[0m\x1b[H\x1b[2J") and "\x1b[3J" not in repaint
+    body, _, cursor = repaint[len("\x1b[0m\x1b[H\x1b[2J") :].rpartition("\x1b[0m")
+    assert cursor == f"\x1b[{pane.cursor_y + 1};{pane.cursor_x + 1}H"
+    rows = body.split("\r\n")
+    assert len(rows) == 6  # the screen, every row: nothing from the scrollback
+    assert "30" in rows and "1" not in rows
+    assert "ab\x1b[31mcd" in body  # colours kept
+    with pytest.raises(tmux.TmuxNotFoundError):
+        tmux.repaint("main; kill-server")
+
+
 def test_resolve_pane_by_index_and_window(make_session):
     session = make_session("main")
     session.active_window.split()
