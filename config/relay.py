@@ -34,6 +34,8 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+CONFIRM_TIMEOUT = 2.0  # seconds `join` waits for Redis to confirm a subscription
+
 _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Relay] = weakref.WeakKeyDictionary()
 
 
@@ -49,6 +51,8 @@ class Relay:
         self.reader: asyncio.Task | None = None
         self.behind = False  # some room in `subscribed` may lack its subscription
         self.lock = asyncio.Lock()  # subscriptions change in order
+        self.confirming: dict[str, asyncio.Future] = {}  # channel -> Redis has confirmed it
+        self.wake = asyncio.Event()  # for the reader: a subscription was made or has failed
 
     @classmethod
     def current(cls) -> Relay:
@@ -73,20 +77,31 @@ class Relay:
                     await self._subscribe(room)
 
     async def _subscribe(self, room: str) -> None:
-        """Subscribe now if Redis answers; else the reader does it once Redis is back.
+        """Subscribe, and return once Redis has confirmed it: a socket that reads the room's
+        state after joining then misses nothing another process publishes after that read.
 
-        Meanwhile the room works within this process: a Redis outage costs only the other
-        processes' members, never a socket.
+        If Redis does not answer, the reader subscribes once it is back. Meanwhile the room works
+        within this process: a Redis outage costs only the other processes' members, never a
+        socket.
         """
         if self.pubsub is None:
-            self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            self.pubsub = self.redis.pubsub()
         if self.reader is None:
             self.reader = asyncio.ensure_future(self._read())
+        channel = self.channel(room)
+        confirmed = self.confirming[channel] = asyncio.get_running_loop().create_future()
         try:
-            await self.pubsub.subscribe(self.channel(room))
+            await self.pubsub.subscribe(channel)
+            self.wake.set()
+            await asyncio.wait_for(confirmed, CONFIRM_TIMEOUT)
         except (RedisError, OSError):
             logger.warning("relay: Redis unavailable; %s is local until it is back", room)
             self.behind = True
+            self.wake.set()
+        except TimeoutError:
+            logger.warning("relay: Redis has not confirmed %s within %ss", room, CONFIRM_TIMEOUT)
+        finally:
+            self.confirming.pop(channel, None)
 
     async def leave(self, room: str, member: Any) -> None:
         members = self.rooms.get(room)
@@ -138,8 +153,9 @@ class Relay:
                     if missing:
                         await self.pubsub.subscribe(*(self.channel(room) for room in missing))
                     self.behind = False
-                if self.pubsub.connection is None:
-                    await asyncio.sleep(0.5)  # nothing subscribed yet
+                if self.pubsub.connection is None:  # nothing subscribed yet
+                    self.wake.clear()
+                    await self.wake.wait()
                     continue
                 message = await self.pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
@@ -150,7 +166,14 @@ class Relay:
                 self.behind = True
                 await asyncio.sleep(0.5)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
+                continue
+            if message["type"] == "subscribe":
+                confirmed = self.confirming.get(message["channel"].decode())
+                if confirmed is not None and not confirmed.done():
+                    confirmed.set_result(None)
+                continue
+            if message["type"] != "message":
                 continue
             try:
                 data = json.loads(message["data"])

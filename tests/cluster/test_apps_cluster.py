@@ -165,13 +165,15 @@ def party_join(base: str, session_id: str) -> dict:
     return r.json()
 
 
-def party_across(a: str, b: str) -> tuple[dict, ClientConnection, ClientConnection]:
-    """A room created on `a` with a member joined through `b`: the room and both open sockets."""
+def party_across(a: str, b: str) -> tuple[dict, dict, ClientConnection, ClientConnection]:
+    """A room created on `a` with a member joined through `b`: the room, the host's
+    session_state, and both sockets. The member's opens once the host's is in the room."""
     room = party_create(a)
     member = party_join(b, room["id"])
     host_ws = ws_open(a, f"/watchparty/ws/{room['id']}?token={room['token']}")
+    host_state = recv_until(host_ws, lambda m: m["type"] == "session_state")
     member_ws = ws_open(b, f"/watchparty/ws/{room['id']}?token={member['token']}")
-    return room, host_ws, member_ws
+    return room, host_state, host_ws, member_ws
 
 
 def tmux_shell(tmux: libtmux.Server, name: str) -> libtmux.Session:
@@ -198,9 +200,8 @@ def apps(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_watch_party_members_on_both_processes_hear_each_other(apps):
     cluster, _, _ = apps
     a, b = (s.url for s in cluster.servers)
-    room, host_ws, member_ws = party_across(a, b)
+    room, _, host_ws, member_ws = party_across(a, b)
     with host_ws, member_ws:
-        assert recv_until(host_ws, lambda m: m["type"] == "session_state")
         state = recv_until(member_ws, lambda m: m["type"] == "session_state")["payload"]
         member_id = state["you"]["user_id"]
         assert state["session"]["host_id"] != member_id

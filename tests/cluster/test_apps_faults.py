@@ -204,9 +204,8 @@ def test_watch_party_sockets_open_across_a_redis_restart_hear_each_other_again(a
     """The relay's pub/sub subscriptions come back with Redis; the open sockets stay up."""
     cluster, _, _ = apps
     a, b = (s.url for s in cluster.servers)
-    _, host_ws, member_ws = party_across(a, b)
+    _, state, host_ws, member_ws = party_across(a, b)
     with host_ws, member_ws:
-        state = recv_until(host_ws, lambda m: m["type"] == "session_state")
         recv_until(member_ws, lambda m: m["type"] == "session_state")
         cluster.stop_redis()
         cluster.start_redis()

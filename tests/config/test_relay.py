@@ -69,7 +69,6 @@ async def test_two_processes_hear_each_other_once_and_stop_after_the_last_member
     on_a, on_b = Member("a"), Member("b")
     await a.join("room", on_a)
     await b.join("room", on_b)
-    await asyncio.sleep(0.1)  # SUBSCRIBE is answered asynchronously
     await a.publish("room", note("from a"))
     assert on_a.got == [note("from a")]  # delivered here at once, not again from Redis
     assert (await on_b.wait())["text"] == "from a"
@@ -87,6 +86,23 @@ async def test_two_processes_hear_each_other_once_and_stop_after_the_last_member
     assert len(on_b.got) == 2
     for relay in (a, b):
         await relay.close()
+
+
+@pytestmark_redis
+async def test_once_join_returns_the_member_hears_every_other_process(redis_url) -> None:  # type: ignore[no-untyped-def]
+    """`join` returns when Redis has confirmed the subscription, so a socket that reads the room's
+    state after joining misses nothing another process publishes after that read."""
+    a, b = Relay(redis_url), Relay(redis_url)
+    await b.join("b's own room", Member("b"))  # b's connections are up
+    try:
+        for i in range(100):
+            member = Member(f"m{i}")
+            await a.join(f"room.{i}", member)
+            await b.publish(f"room.{i}", note(str(i)))
+            assert (await member.wait())["text"] == str(i)
+    finally:
+        for relay in (a, b):
+            await relay.close()
 
 
 @pytestmark_redis
