@@ -191,7 +191,10 @@ else:
         "counters": _socket_counters,
     }
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        "default": {
+            "BACKEND": "config.channel_layer.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
     }
 
 # --- Identity

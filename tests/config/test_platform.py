@@ -122,7 +122,7 @@ def test_unset_environment_means_embedded_defaults(tmp_path):
     assert out.stdout.split() == [
         "django.db.backends.sqlite3",
         "django.core.cache.backends.db.DatabaseCache",
-        "channels.layers.InMemoryChannelLayer",
+        "config.channel_layer.InMemoryChannelLayer",
         "False",
         "wal",
     ]
