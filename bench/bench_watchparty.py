@@ -55,33 +55,10 @@ def _bare_server(port: int, ready) -> None:  # type: ignore[no-untyped-def]
     asyncio.run(main())
 
 
+# The bare relay again, as a plain ASGI app for Daphne. With RELAY_REDIS_URL (two processes) it
+# also publishes each frame once over Redis pub/sub and relays what the other process publishes.
 DAPHNE_RELAY = """
-import json, time
-clients = {}
-async def app(scope, receive, send):
-    if scope["type"] != "websocket":
-        return
-    await receive()
-    await send({"type": "websocket.accept"})
-    key = object()
-    clients[key] = send
-    try:
-        while (message := await receive())["type"] == "websocket.receive":
-            msg = json.loads(message["text"])
-            msg["timestamp"] = int(time.time() * 1000)
-            text = json.dumps(msg)
-            for peer in list(clients.values()):
-                await peer({"type": "websocket.send", "text": text})
-    finally:
-        clients.pop(key, None)
-"""
-
-
-# The same relay for two Daphnes over Redis pub/sub: a process relays a frame to its own sockets,
-# then publishes it once; the other process relays what it hears to its own sockets.
-DAPHNE_RELAY_REDIS = """
 import asyncio, json, os, time, uuid
-from redis.asyncio import Redis
 clients = {}
 origin = uuid.uuid4().hex
 redis = None
@@ -99,7 +76,8 @@ async def app(scope, receive, send):
     global redis
     if scope["type"] != "websocket":
         return
-    if redis is None:
+    if redis is None and os.environ.get("RELAY_REDIS_URL"):
+        from redis.asyncio import Redis
         redis = Redis.from_url(os.environ["RELAY_REDIS_URL"])
         asyncio.ensure_future(listen())
     await receive()
@@ -112,7 +90,8 @@ async def app(scope, receive, send):
             msg["timestamp"] = int(time.time() * 1000)
             text = json.dumps(msg)
             await relay(text)
-            await redis.publish("relay", f"{origin} {text}")
+            if redis is not None:
+                await redis.publish("relay", f"{origin} {text}")
     finally:
         clients.pop(key, None)
 """
@@ -121,10 +100,9 @@ async def app(scope, receive, send):
 def _daphne_relay(workdir, port: int, redis_url: str = ""):  # type: ignore[no-untyped-def]
     """The same relay as the bare server, as a plain ASGI app served by Daphne (over Redis if
     `redis_url` is given)."""
-    module = "daphne_relay_redis" if redis_url else "daphne_relay"
-    (workdir / f"{module}.py").write_text(DAPHNE_RELAY_REDIS if redis_url else DAPHNE_RELAY)
+    (workdir / "daphne_relay.py").write_text(DAPHNE_RELAY)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-p", str(port), f"{module}:app"],
+        [sys.executable, "-m", "daphne", "-p", str(port), "daphne_relay:app"],
         cwd=workdir,
         env={**os.environ, "RELAY_REDIS_URL": redis_url},
         stdout=subprocess.DEVNULL,

@@ -74,24 +74,8 @@ def _tmux_pane(session_name: str, pane: str | None) -> tmux.PaneInfo:
     return selectors.pane_get(session_name=session_name, pane=pane)
 
 
-@sync_to_async(thread_sensitive=False)
-def _tmux_screen(pane: tmux.PaneInfo) -> str:
-    try:
-        return tmux.screen(pane)
-    except tmux.TmuxNotFoundError as exc:
-        raise SessionNotFoundError() from exc
-    except tmux.TmuxError as exc:
-        raise TmuxUnavailableError() from exc
-
-
-@sync_to_async(thread_sensitive=False)
-def _tmux_repaint(pane_id: str) -> str:
-    try:
-        return tmux.repaint(pane_id)
-    except tmux.TmuxNotFoundError as exc:
-        raise SessionNotFoundError() from exc
-    except tmux.TmuxError as exc:
-        raise TmuxUnavailableError() from exc
+_tmux_screen = sync_to_async(selectors.pane_screen, thread_sensitive=False)
+_tmux_repaint = sync_to_async(selectors.pane_repaint, thread_sensitive=False)
 
 
 Send = Callable[[str], Awaitable[None]]
@@ -185,7 +169,7 @@ class TerminalsConsumerBase(JsonConsumer):
                 return
             quiet, mark = flow.quiet(), flow.last_output
             try:
-                screen = await _tmux_repaint(target)
+                screen = await _tmux_repaint(pane_id=target)
             except DomainError:  # the pane went; its stream's events say so
                 return
             await send(screen)
@@ -387,7 +371,7 @@ class SessionsConsumer(TerminalsConsumerBase):
             raise TmuxUnavailableError() from exc
         self.subscriptions[name] = pane
         await self.join(services.session_group(name))
-        screen = await _tmux_screen(pane)
+        screen = await _tmux_screen(pane=pane)
         await self.send_json({"type": "output", "sessionId": name, "data": screen})
         await self.watch_claim(name)
         await database_sync_to_async(services.viewer_join)(
@@ -497,7 +481,7 @@ class TerminalConsumer(TerminalsConsumerBase):
                 "heartbeatInterval": settings.TERMINALS_HEARTBEAT_TIMEOUT * 2 / 3,
             }
         )
-        await self.send_output(await _tmux_screen(self.pane))
+        await self.send_output(await _tmux_screen(pane=self.pane))
         await self.watch_claim(self.session_name)
         await database_sync_to_async(services.viewer_join)(
             session_name=self.session_name, user=self.user, channel_name=self.channel_name

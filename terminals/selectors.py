@@ -143,6 +143,16 @@ def pane_get(*, session_name: str, pane: str | None) -> tmux.PaneInfo:
     return _tmux_call(tmux.resolve_pane, session_name, pane)
 
 
+def pane_screen(*, pane: tmux.PaneInfo) -> str:
+    """The pane repainted for a socket that starts showing it: scrollback, screen, cursor."""
+    return _tmux_call(tmux.screen, pane)
+
+
+def pane_repaint(*, pane_id: str) -> str:
+    """The pane's screen now, for a socket already showing it (one that fell behind a flood)."""
+    return _tmux_call(tmux.repaint, pane_id)
+
+
 def pane_capture(*, session_name: str, pane: str) -> str:
     info = pane_get(session_name=session_name, pane=pane)
     return _tmux_call(tmux.capture, info.id, scrollback=True)
