@@ -262,3 +262,41 @@ def test_session_list_is_live(browser, terminals_server, user_factory):
         assert not tmux.has_session("fromlist")
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_flood_ends_on_the_page_as_the_pane_is_then_live_again(
+    browser, terminals_server, user_factory
+):
+    """20 MB of `yes` in the pane: the page gets its share and repaints, not the backlog, and
+    ends showing exactly the pane's screen; later output arrives live as usual."""
+    url, tmux = terminals_server
+    session = tmux.new_session(session_name="flood", window_command="env PS1='$ ' sh", x=80, y=20)
+    wait_until(lambda: "$" in capture_text(session), what="prompt")
+    page = signed_in_page(browser, url, user_factory(role=Role.VIEWER))
+    try:
+        page.goto("/terminals/s/flood")
+        page.wait_for_selector("#terminal-app[data-connected='1']")
+        session.active_window.active_pane.send_keys(
+            "yes 0123456789abcdef | head -c 20000000; echo flood-done-$((6*7))", enter=True
+        )
+        page.wait_for_function(
+            "document.querySelector('.xterm-rows').innerText.includes('flood-done-42')",
+            timeout=20_000,
+        )
+        pane = session.active_window.active_pane
+
+        def rows_match() -> bool:
+            shown = [r.replace("\xa0", " ").rstrip() for r in screen_text(page).split("\n")]
+            return shown[: len(pane.capture_pane())] == [r.rstrip() for r in pane.capture_pane()]
+
+        wait_until(rows_match, timeout=5, what="the page to show the pane's screen")
+        pane.send_keys("echo after-$((1+1))", enter=True)
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.xterm-rows > div'))"
+            ".some(r => r.innerText.trim() === 'after-2')"
+        )
+    finally:
+        page.context.close()
+        tmux.kill_session("flood")
