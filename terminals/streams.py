@@ -35,12 +35,12 @@ QUIET = 0.05  # a pane silent this long has nothing in flight: a repaint then is
 class OutputFlow:
     """One socket's share of a pane's output, so that a flood cannot pile up behind it.
 
-    The socket gets `rate` bytes a second, in bursts of up to `burst`. Past that (`yes`, `cat` of
-    a large file) its output is dropped and the pane is repainted every REPAINT_INTERVAL instead,
-    as mosh does. Live output resumes after a repaint taken while the pane was quiet, so nothing
-    in flight is shown twice. What a socket holds stays bounded however fast the pane writes and
-    however slowly its browser reads, and the viewer sees where the pane is now rather than a
-    backlog; the lines skipped are in tmux's scrollback.
+    The socket gets `rate` characters a second, in bursts of up to `burst`. Past that (`yes`,
+    `cat` of a large file) its output is dropped and the pane is repainted every
+    REPAINT_INTERVAL instead, as mosh does. Live output resumes after a repaint taken while the
+    pane was quiet, so nothing in flight is shown twice. What a socket holds stays bounded
+    however fast the pane writes and however slowly its browser reads, and the viewer sees where
+    the pane is now rather than a backlog; the lines skipped are in tmux's scrollback.
     """
 
     def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic):
@@ -52,7 +52,7 @@ class OutputFlow:
         self.repainter: asyncio.Task | None = None
 
     def admit(self, size: int) -> bool:
-        """Whether `size` bytes of output go to the socket now; if not, the socket is behind."""
+        """Whether `size` characters of output go to the socket now; if not, it is behind."""
         self.last_output = self.clock()
         if self.behind:
             return False
@@ -67,7 +67,8 @@ class OutputFlow:
         return self.clock() - self.last_output >= QUIET
 
     def repainted(self, size: int, *, exact: bool) -> None:
-        """A repaint of `size` bytes went out; an `exact` one (nothing in flight) ends the lag."""
+        """A repaint of `size` characters went out; an `exact` one (nothing in flight) ends
+        the lag."""
         self._refill()
         self.tokens -= size
         if exact and self.tokens > 0:
