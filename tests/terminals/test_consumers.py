@@ -628,7 +628,9 @@ async def test_a_flood_reaches_the_socket_as_its_share_then_repaints_then_live(
     assert received < FLOOD_CHARS / 10
     assert repaints >= 1
     assert last.startswith(REPAINT) or "flood-done-42" in last
-    # the pane is quiet now: live output resumes, not as repaints
+    # once the pane has been quiet (a repaint then is exact), output is live again, not repaints
+    while not await comm.receive_nothing(timeout=1.0):  # repaints come every 0.2 s until then
+        await comm.receive_json_from()
     session.active_window.active_pane.send_keys("echo after-$((1+1))", enter=True)
     seen = await expect(
         comm, lambda m: m["type"] == "output" and "after-2" in m["data"], timeout=10
