@@ -70,13 +70,15 @@ def message_event(message: dict, *, exclude: str | None = None, target: str | No
 
 def send_room(party_id: Any, message: dict, *, exclude: str | None = None) -> None:
     """To every socket in the room (except user `exclude`'s), from sync code after commit."""
-    event = message_event(message, exclude=exclude)
-    transaction.on_commit(lambda: relay.publish(room_group(party_id), event))
+    _publish_on_commit(party_id, message_event(message, exclude=exclude))
 
 
 def send_user(party_id: Any, user_id: str, message: dict) -> None:
     """To `user_id`'s sockets in the room, from sync code after commit."""
-    event = message_event(message, target=user_id)
+    _publish_on_commit(party_id, message_event(message, target=user_id))
+
+
+def _publish_on_commit(party_id: Any, event: dict) -> None:
     transaction.on_commit(lambda: relay.publish(room_group(party_id), event))
 
 
@@ -611,7 +613,7 @@ def participant_exists(*, session_id: Any, user_id: Any) -> bool:
 
 
 def _send_control(party_id: Any, event: str, **fields: Any) -> None:
-    transaction.on_commit(lambda: relay.publish(room_group(party_id), {"type": event, **fields}))
+    _publish_on_commit(party_id, {"type": event, **fields})
 
 
 @transaction.atomic
