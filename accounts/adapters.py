@@ -3,15 +3,31 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.services import first_account_promote
+from accounts.validators import email_is_confusable, validate_email_not_confusable
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
 
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        validate_email_not_confusable(email)
+        return email
+
+    def save_user(self, request, user, form, commit=True):  # type: ignore[no-untyped-def]
+        """A new account is not a workspace member, unless it is the very first one (owner)."""
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            first_account_promote(user=user)
+        return user
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin) -> bool:  # type: ignore[no-untyped-def]
-        return settings.ACCOUNT_ALLOW_SIGNUP
+        email = sociallogin.user.email or ""
+        return settings.ACCOUNT_ALLOW_SIGNUP and not email_is_confusable(email)
 
     def populate_user(self, request: HttpRequest, sociallogin, data):  # type: ignore[no-untyped-def]
         """Name and avatar from the provider; the email is the login."""
@@ -20,4 +36,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user.name = (data.get("name") or extra.get("name") or extra.get("login") or "")[:150]
         user.avatar_url = (sociallogin.account.get_avatar_url() or "")[:500]
         user.email = (user.email or "").lower()
+        return user
+
+    def save_user(self, request, sociallogin, form=None):  # type: ignore[no-untyped-def]
+        user = super().save_user(request, sociallogin, form=form)
+        first_account_promote(user=user)
         return user

@@ -16,7 +16,13 @@ def bearer_token(request: Request) -> str | None:
 
 
 class BearerSessionAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <session id>`. A bad token is a 401, not an anonymous request."""
+    """`Authorization: Bearer <session id>`. A bad token is a 401, not an anonymous request.
+
+    A ProofPlay guest's session is a bad token here: guests exist on `/bingo/` only, whose
+    views use `GuestBearerSessionAuthentication`.
+    """
+
+    allow_guest = False
 
     def token(self, request: Request) -> str | None:
         return bearer_token(request)
@@ -25,13 +31,19 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
         token = self.token(request)
         if token is None:
             return None
-        session = services.api_session_authenticate(token=token)
+        session = services.api_session_authenticate(token=token, allow_guest=self.allow_guest)
         if session is None:
             raise exceptions.AuthenticationFailed("Invalid or expired session")
         return session.user, session
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
+
+
+class GuestBearerSessionAuthentication(BearerSessionAuthentication):
+    """Bearer sessions, ProofPlay guests' included (bingo's API)."""
+
+    allow_guest = True
 
 
 class CookieSessionAuthentication(authentication.SessionAuthentication):

@@ -11,6 +11,9 @@ from django.utils import timezone
 UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
+# ProofPlay guest identities (bingo only) get a synthetic address on this reserved domain.
+GUEST_EMAIL_DOMAIN = "guest.bingo.invalid"
+
 
 def random_code(length: int = 8, alphabet: str = UNAMBIGUOUS_ALPHABET) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -59,7 +62,7 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
-        extra.update(is_staff=True, is_superuser=True, role=Role.OWNER)
+        extra.update(is_staff=True, is_superuser=True, role=Role.OWNER, is_member=True)
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> "User":
@@ -67,13 +70,30 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """One person, however they authenticate. `role` is their role in the workspace."""
+    """One person, however they authenticate.
+
+    The terminal workspace is for members only: `role` counts only while `is_member` is set
+    (the first account, an accepted workspace invite, or an admin adding them). A ProofPlay
+    guest (`is_guest`) is a bingo-only identity: never a member, and its API sessions
+    authenticate on `/bingo/` only.
+    """
 
     public_id = models.CharField(max_length=40, unique=True, default=new_public_id, editable=False)
     email = models.EmailField(max_length=254, unique=True)
     name = models.CharField(max_length=150, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    is_member = models.BooleanField(
+        "workspace member",
+        default=False,
+        help_text="May use the terminal workspace with the role above.",
+    )
+    is_guest = models.BooleanField(
+        "ProofPlay guest",
+        default=False,
+        editable=False,
+        help_text="A bingo-only identity made by ProofPlay's POST /auth/session.",
+    )
     peer_id = models.CharField(max_length=40, unique=True, default=new_peer_id, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the Django admin.")
@@ -91,6 +111,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=Q(is_superuser=False) | Q(role="owner"), name="superuser_is_owner"
             ),
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(is_member=True), name="superuser_is_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_guest=False) | Q(is_member=False, is_staff=False),
+                name="guest_is_not_member",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,8 +128,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email.split("@", 1)[0]
 
     def has_role(self, role: str) -> bool:
-        """At least `role` (viewer < operator < admin < owner)."""
-        return self.is_active and ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+        """A workspace member with at least `role` (viewer < operator < admin < owner)."""
+        return (
+            self.is_active
+            and self.is_member
+            and not self.is_guest
+            and Role(self.role).rank >= Role(role).rank
+        )
 
 
 class Application(models.Model):

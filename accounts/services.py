@@ -1,4 +1,5 @@
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,12 +9,22 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import tokens
+from accounts.events import user_changed_announce
 from accounts.exceptions import (
     AuthCodeInvalidError,
     DeviceCodeNotPendingError,
     UnknownApplicationError,
 )
-from accounts.models import ApiSession, Application, DeviceCode, User, random_code
+from accounts.models import (
+    GUEST_EMAIL_DOMAIN,
+    ApiSession,
+    Application,
+    DeviceCode,
+    Role,
+    User,
+    random_code,
+)
+from accounts.signals import workspace_access_reduced
 from config.errors import RateLimitedError
 
 logger = logging.getLogger(__name__)
@@ -47,8 +58,11 @@ def api_session_create(
     return session, token
 
 
-def api_session_authenticate(*, token: str) -> ApiSession | None:
-    """The live session a bearer token names (recording its use), or None."""
+def api_session_authenticate(*, token: str, allow_guest: bool = False) -> ApiSession | None:
+    """The live session a bearer token names (recording its use), or None.
+
+    A ProofPlay guest's session names nobody unless `allow_guest` (only `/bingo/` says so).
+    """
     if not token or len(token) > 256:
         return None
     now = timezone.now()
@@ -58,6 +72,8 @@ def api_session_authenticate(*, token: str) -> ApiSession | None:
         .first()
     )
     if session is None or not session.user.is_active:
+        return None
+    if session.user.is_guest and not allow_guest:
         return None
     if session.last_used_at is None or now - session.last_used_at > timedelta(seconds=60):
         ApiSession.objects.filter(pk=session.pk).update(last_used_at=now)
@@ -75,6 +91,97 @@ def api_sessions_revoke_all(*, user: User) -> int:
     return ApiSession.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+# --- Users and workspace membership -----------------------------------------------------------
+
+
+def guest_user_create(*, name: str) -> User:
+    """A ProofPlay guest: a bingo-only identity with no password, never a workspace member."""
+    user = User(
+        email=f"guest-{secrets.token_hex(8)}@{GUEST_EMAIL_DOMAIN}",
+        name=name[:150],
+        is_guest=True,
+        is_member=False,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def _access(user: User) -> int:
+    """How much `user` may do in the workspace, as a number (-1: nothing)."""
+    return Role(user.role).rank if user.is_member and user.is_active else -1
+
+
+def user_access_changed(*, before: User, user: User) -> None:
+    """`user` (as saved now) had `before`'s role, membership and activity. Call inside the
+    transaction that changed them.
+
+    Less access than before revokes the user's API sessions and tells `workspace_access_reduced`
+    receivers at once (terminals ends their claims); their sockets hear `user.changed` after
+    commit and close or adjust.
+    """
+    if _access(user) < _access(before):
+        revoked = api_sessions_revoke_all(user=user)
+        workspace_access_reduced.send(sender=User, user=user)
+        logger.info("user %s access reduced: %s api sessions revoked", user.pk, revoked)
+    if (before.role, before.is_member, before.is_active) != (
+        user.role,
+        user.is_member,
+        user.is_active,
+    ):
+        user_changed_announce(user)
+
+
+@transaction.atomic
+def user_workspace_set(
+    *, user: User, role: str | None = None, is_member: bool | None = None
+) -> User:
+    """Write `user`'s workspace role and membership (None keeps each as it is).
+
+    The caller has checked who may do this. A superuser is always an owner and a member, so
+    losing either ends superuser. See `user_access_changed` for what follows.
+    """
+    before = User.objects.select_for_update().get(pk=user.pk)
+    new_role = Role(role if role is not None else before.role).value
+    new_member = before.is_member if is_member is None else is_member
+    if before.is_guest and new_member:
+        raise ValueError("a ProofPlay guest cannot be a workspace member")
+    fields: dict[str, object] = {"role": new_role, "is_member": new_member}
+    if before.is_superuser and (new_role != Role.OWNER or not new_member):
+        fields["is_superuser"] = False
+    User.objects.filter(pk=before.pk).update(**fields)
+    fresh = User.objects.get(pk=before.pk)
+    user_access_changed(before=before, user=fresh)
+    return fresh
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Stop every sign-in of `user` at once (sessions revoked, sockets closed); history stays."""
+    before = User.objects.select_for_update().get(pk=user.pk)
+    User.objects.filter(pk=before.pk).update(is_active=False)
+    fresh = User.objects.get(pk=before.pk)
+    user_access_changed(before=before, user=fresh)
+    return fresh
+
+
+@transaction.atomic
+def first_account_promote(*, user: User) -> bool:
+    """Make `user` the workspace's owner when nobody else is a member yet (a fresh install).
+
+    Sign-ups after the first are not members until invited or added.
+    """
+    others = User.objects.select_for_update().filter(is_member=True).exclude(pk=user.pk)
+    if user.is_guest or others.exists():
+        return False
+    User.objects.filter(pk=user.pk).update(
+        role=Role.OWNER, is_member=True, is_staff=True, is_superuser=True
+    )
+    user.refresh_from_db()
+    logger.info("user %s is the first account: owner", user.pk)
+    return True
 
 
 @transaction.atomic

@@ -17,8 +17,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from accounts.models import ApiSession, User
-from accounts.services import api_session_create
+from accounts.models import ApiSession, Role, User
+from accounts.services import api_session_create, guest_user_create
 from bingo import events, fairness, tsa
 from bingo.exceptions import (
     AdminRequiredError,
@@ -39,25 +39,30 @@ logger = logging.getLogger(__name__)
 
 PIN_MAX_FAILURES = 5
 PIN_LOCK_SECONDS = 15 * 60
-GUEST_EMAIL_DOMAIN = "guest.bingo.invalid"
 
 
 # --- Identity -------------------------------------------------------------------------------
 
 
 def is_bingo_admin(user: User | None) -> bool:
-    """A signed-in platform account whose email is in BINGO_ADMIN_EMAILS (never a guest)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    """A signed-in platform account (never a guest) that is a workspace admin or owner, or whose
+    email is in BINGO_ADMIN_EMAILS."""
+    if user is None or not user.is_authenticated or not user.is_active or user.is_guest:
         return False
-    if user.email.lower().endswith("@" + GUEST_EMAIL_DOMAIN):
-        return False
-    return user.email.lower() in settings.BINGO_ADMIN_EMAILS
+    return user.has_role(Role.ADMIN) or user.email.lower() in settings.BINGO_ADMIN_EMAILS
+
+
+GUEST_MARK = " (guest)"
 
 
 def display_name(user: User) -> str:
-    """What other players see: never a full email address."""
+    """What other players see: never a full email address, and a guest is marked as one, so a
+    guest claiming `owner@…` cannot pass for the owner's account."""
+    if not user.is_guest:
+        return user.display_name
     player = Player.objects.filter(user_id=user.pk).first()
-    return player.email.split("@", 1)[0] if player else user.display_name
+    name = player.email.split("@", 1)[0] if player else user.display_name
+    return name + GUEST_MARK
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,7 @@ def session_create(
         player = Player.objects.select_related("user").filter(email=email, device_digest=digest)
         found = player.first()
         if found is None:
-            guest = User.objects.create_user(
-                email=f"guest-{secrets.token_hex(8)}@{GUEST_EMAIL_DOMAIN}",
-                password=None,
-                name=email[:150],
-            )
+            guest = guest_user_create(name=email)
             found = Player.objects.create(user=guest, email=email, device_digest=digest)
         user = found.user
         role = "player"

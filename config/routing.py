@@ -2,7 +2,8 @@
 
 A watch-party socket's only credential is its room token (`?token=`): cookies name no one there.
 So it skips the session and auth middleware, which would look the token up as an API session
-when the socket opens and wrap every frame it sends.
+when the socket opens and wrap every frame it sends. Bingo's sockets are the only ones where a
+ProofPlay guest's session names its guest.
 """
 
 from typing import Any
@@ -17,17 +18,25 @@ from terminals.routing import websocket_urlpatterns as terminals_ws
 from watchparty.routing import websocket_urlpatterns as watchparty_ws
 
 websocket_urlpatterns = [
-    path("bingo/", URLRouter(bingo_ws)),
     path("terminals/", URLRouter(terminals_ws)),
     path("avalon/", URLRouter(avalonbot_ws)),
 ]
 
 _watchparty = URLRouter([path("watchparty/", URLRouter(watchparty_ws))])
+_bingo = LobbyAuthMiddlewareStack(
+    URLRouter([path("bingo/", URLRouter(bingo_ws))]), allow_guest=True
+)
 _authenticated = LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
 
 async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
-    app = _watchparty if scope["path"].startswith("/watchparty/") else _authenticated
+    path_ = scope["path"]
+    if path_.startswith("/watchparty/"):
+        app = _watchparty
+    elif path_.startswith("/bingo/"):
+        app = _bingo
+    else:
+        app = _authenticated
     return await app(scope, receive, send)
 
 

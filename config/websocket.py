@@ -87,20 +87,22 @@ def scope_bearer_token(scope: dict) -> str | None:
 
 
 @database_sync_to_async
-def _session_for(token: str):  # type: ignore[no-untyped-def]
+def _session_for(token: str, *, allow_guest: bool):  # type: ignore[no-untyped-def]
     from accounts.services import api_session_authenticate
 
-    return api_session_authenticate(token=token)
+    return api_session_authenticate(token=token, allow_guest=allow_guest)
 
 
 class TokenAuthMiddleware:
     """After the cookie session: an API session token (`?token=` / Bearer) also names the user.
 
     Tokens that are not API sessions (WatchParty's room JWTs) are left for the consumer.
+    A ProofPlay guest's token names nobody unless `allow_guest` (bingo's sockets only).
     """
 
-    def __init__(self, application: Any) -> None:
+    def __init__(self, application: Any, *, allow_guest: bool = False) -> None:
         self.application = application
+        self.allow_guest = allow_guest
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         scope = dict(scope)
@@ -109,15 +111,15 @@ class TokenAuthMiddleware:
         user = scope.get("user")  # resolved by Channels' AuthMiddleware from the session cookie
         token = scope_bearer_token(scope)
         if token and not (user is not None and user.is_authenticated):
-            session = await _session_for(token)
+            session = await _session_for(token, allow_guest=self.allow_guest)
             if session is not None:
                 scope["user"] = session.user
                 scope["api_session"] = session
         return await self.application(scope, receive, send)
 
 
-def LobbyAuthMiddlewareStack(application: Any) -> Any:
-    return AuthMiddlewareStack(TokenAuthMiddleware(application))
+def LobbyAuthMiddlewareStack(application: Any, *, allow_guest: bool = False) -> Any:
+    return AuthMiddlewareStack(TokenAuthMiddleware(application, allow_guest=allow_guest))
 
 
 class JsonConsumer(AsyncJsonWebsocketConsumer):

@@ -4,6 +4,9 @@
 - Only an owner may grant or take away admin or owner. Admins cannot modify or remove admins
   or owners.
 - The workspace always keeps at least one active owner.
+- Removing someone takes them out of the workspace; their account stays (bingo, watch parties).
+  Removal or demotion ends their claims, closes their terminal sockets and revokes their API
+  sessions at once (`accounts.services.user_workspace_set`).
 
 Every rule is checked against the database inside the write transaction (the actor's role too),
 so two owners demoting each other at the same moment cannot leave the workspace without one.
@@ -17,8 +20,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import ROLE_RANK, Role, User
-from config.broadcast import broadcast, group_name
+from accounts.models import Role, User
+from accounts.services import user_workspace_set
 from invites.exceptions import RoleChangeForbiddenError, UserNotFoundError
 from invites.models import MemberEvent
 
@@ -28,7 +31,7 @@ PRIVILEGED = (Role.ADMIN, Role.OWNER)
 
 
 def _rank(role: str) -> int:
-    return ROLE_RANK[Role(role)]
+    return Role(role).rank
 
 
 def check_role_change(
@@ -72,6 +75,15 @@ def check_removal(
     return None
 
 
+def check_add(*, actor_role: str, new_role: str) -> str | None:
+    """Why `actor` may not add a signed-up account to the workspace as `new_role`, or None."""
+    if _rank(actor_role) < _rank(Role.ADMIN):
+        return "Insufficient permissions"
+    if actor_role != Role.OWNER and new_role in PRIVILEGED:
+        return "Only owners can grant the admin or owner role"
+    return None
+
+
 def _lock(actor: User, public_id: str) -> tuple[User, User, int]:
     """Lock the owners, the actor and the target; count the active owners.
 
@@ -82,7 +94,11 @@ def _lock(actor: User, public_id: str) -> tuple[User, User, int]:
     """
     rows = list(
         User.objects.select_for_update()
-        .filter(Q(role=Role.OWNER) | Q(pk=actor.pk) | Q(public_id=public_id), is_active=True)
+        .filter(
+            Q(role=Role.OWNER) | Q(pk=actor.pk) | Q(public_id=public_id),
+            is_active=True,
+            is_member=True,
+        )
         .order_by("pk")
     )
     fresh_actor = next((u for u in rows if u.pk == actor.pk), None)
@@ -92,13 +108,6 @@ def _lock(actor: User, public_id: str) -> tuple[User, User, int]:
     if target is None:
         raise UserNotFoundError()
     return fresh_actor, target, sum(1 for u in rows if u.role == Role.OWNER)
-
-
-def _notify(user: User, *, role: str, active: bool) -> None:
-    group = group_name("user", user.public_id)
-    transaction.on_commit(
-        lambda: broadcast(group, "user.changed", {"role": role, "active": active})
-    )
 
 
 @transaction.atomic
@@ -118,10 +127,7 @@ def member_role_change(*, actor: User, public_id: str, role: str, ip: str | None
     if target.role == role:
         return target
     before = target.role
-    fields = {"role": role}
-    if role != Role.OWNER and target.is_superuser:
-        fields["is_superuser"] = False  # a superuser is always an owner (accounts' constraint)
-    User.objects.filter(pk=target.pk).update(**fields)
+    target = user_workspace_set(user=target, role=role)
     MemberEvent.objects.create(
         actor=actor,
         target=target,
@@ -131,16 +137,14 @@ def member_role_change(*, actor: User, public_id: str, role: str, ip: str | None
         created_at=timezone.now(),
         ip=ip or None,
     )
-    target.refresh_from_db()
-    _notify(target, role=role, active=True)
     logger.info("user %s role %s -> %s by user %s", target.pk, before, role, actor.pk)
     return target
 
 
 @transaction.atomic
 def member_remove(*, actor: User, public_id: str, ip: str | None = None) -> User:
-    """Remove a user from the workspace: the account is deactivated (its sign-ins stop working,
-    its history stays) and its API sessions are revoked."""
+    """Take a user out of the workspace: no terminal access, claims ended, API sessions revoked.
+    The account itself stays (it can still play bingo or join watch parties)."""
     actor, target, owners = _lock(actor, public_id)
     denied = check_removal(
         actor_role=actor.role,
@@ -150,19 +154,48 @@ def member_remove(*, actor: User, public_id: str, ip: str | None = None) -> User
     )
     if denied:
         raise RoleChangeForbiddenError(denied)
-    now = timezone.now()
-    User.objects.filter(pk=target.pk).update(is_active=False)
-    target.api_sessions.filter(revoked_at__isnull=True).update(revoked_at=now)
+    target = user_workspace_set(user=target, is_member=False)
     MemberEvent.objects.create(
         actor=actor,
         target=target,
         kind=MemberEvent.Kind.REMOVED,
         role_before=target.role,
         role_after=target.role,
-        created_at=now,
+        created_at=timezone.now(),
         ip=ip or None,
     )
-    target.refresh_from_db()
-    _notify(target, role=target.role, active=False)
     logger.info("user %s removed by user %s", target.pk, actor.pk)
+    return target
+
+
+@transaction.atomic
+def member_add(*, actor: User, email: str, role: str, ip: str | None = None) -> User:
+    """Add the signed-up account with `email` to the workspace as `role` (admin+)."""
+    role = Role(role).value
+    fresh_actor = (
+        User.objects.select_for_update().filter(pk=actor.pk, is_active=True, is_member=True).first()
+    )
+    denied = check_add(actor_role=fresh_actor.role if fresh_actor else Role.VIEWER, new_role=role)
+    if fresh_actor is None or denied:
+        raise RoleChangeForbiddenError(denied or "Insufficient permissions")
+    target = (
+        User.objects.select_for_update()
+        .filter(email__iexact=email.strip(), is_active=True, is_guest=False)
+        .first()
+    )
+    if target is None:
+        raise UserNotFoundError()
+    if target.is_member:
+        raise RoleChangeForbiddenError("Already a member: change their role instead")
+    target = user_workspace_set(user=target, role=role, is_member=True)
+    MemberEvent.objects.create(
+        actor=fresh_actor,
+        target=target,
+        kind=MemberEvent.Kind.ADDED,
+        role_before="",
+        role_after=role,
+        created_at=timezone.now(),
+        ip=ip or None,
+    )
+    logger.info("user %s added as %s by user %s", target.pk, role, actor.pk)
     return target

@@ -168,11 +168,12 @@ class WorkspaceInviteAcceptance(models.Model):
 
 
 class MemberEvent(models.Model):
-    """Audit of workspace membership changes (role changes, removals) made through the API."""
+    """Audit of workspace membership changes (additions, role changes, removals)."""
 
     class Kind(models.TextChoices):
         ROLE = "role", "Role changed"
         REMOVED = "removed", "Removed"
+        ADDED = "added", "Added"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

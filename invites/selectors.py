@@ -86,11 +86,11 @@ def workspace_invite_peek(*, token: str) -> WorkspaceInvite | None:
 
 
 def member_list() -> QuerySet[User]:
-    """The workspace's users: every active account, oldest first."""
-    return User.objects.filter(is_active=True).order_by("date_joined", "pk")
+    """The workspace's members (active accounts that joined it), oldest first."""
+    return User.objects.filter(is_active=True, is_member=True).order_by("date_joined", "pk")
 
 
 def member_get(*, public_id: str) -> User | None:
     if not isinstance(public_id, str) or len(public_id) > 40:
         return None
-    return User.objects.filter(public_id=public_id, is_active=True).first()
+    return member_list().filter(public_id=public_id).first()

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import tokens
-from accounts.models import ROLE_RANK, Role, User, random_code
-from config.broadcast import broadcast, group_name
+from accounts.models import Role, User, random_code
+from accounts.services import user_workspace_set
 from invites import targets
 from invites.exceptions import (
     HostInviteNotFoundError,
@@ -170,13 +170,6 @@ def host_invite_redeem(
 # --- Workspace invites (CHROTE) -------------------------------------------------------------
 
 
-def _notify_user_changed(user: User, *, role: str, active: bool) -> None:
-    group = group_name("user", user.public_id)
-    transaction.on_commit(
-        lambda: broadcast(group, "user.changed", {"role": role, "active": active})
-    )
-
-
 def new_invite_token() -> str:
     return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
@@ -222,9 +215,11 @@ class Accepted:
 
 @transaction.atomic
 def workspace_invite_accept(*, token: str, user: User, ip: str | None = None) -> Accepted:
-    """Join the workspace with `token`: raises the user's role to the invite's, never lowers it.
+    """Join the workspace with `token` with the invite's role; a member's role is raised to the
+    invite's, never lowered.
 
-    The first acceptance per user counts in `used_count`; accepting again changes nothing.
+    The first acceptance per user counts in `used_count`; accepting again changes nothing (so a
+    member who was removed cannot come back through the invite they once used).
     """
     invite, reason = workspace_invite_check(token=token)
     if invite is None:
@@ -232,7 +227,7 @@ def workspace_invite_accept(*, token: str, user: User, ip: str | None = None) ->
     now = timezone.now()
     # The role is read and written under the same (write) transaction.
     current = User.objects.select_for_update().get(pk=user.pk)
-    if not current.is_active:
+    if not current.is_active or current.is_guest:
         raise InvalidInviteTokenError("not_found")
     try:
         with transaction.atomic():
@@ -253,11 +248,13 @@ def workspace_invite_accept(*, token: str, user: User, ip: str | None = None) ->
         invite.refresh_from_db()
         raise InvalidInviteTokenError(str(invite.state))
     new_role = current.role
-    if ROLE_RANK[Role(invite.role)] > ROLE_RANK[Role(current.role)]:
+    if not current.is_member or Role(invite.role).rank > Role(current.role).rank:
         new_role = invite.role
-        User.objects.filter(pk=current.pk).update(role=new_role)
-        _notify_user_changed(current, role=new_role, active=True)
-    WorkspaceInviteAcceptance.objects.filter(pk=acceptance.pk).update(role_after=new_role)
+        user_workspace_set(user=current, role=new_role, is_member=True)
+    WorkspaceInviteAcceptance.objects.filter(pk=acceptance.pk).update(
+        role_before=current.role if current.is_member else "", role_after=new_role
+    )
+    user.is_member = True
     user.role = new_role
     invite.refresh_from_db()
     logger.info("workspace invite %s accepted by user=%s", invite.public_id, user.pk)

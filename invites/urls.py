@@ -19,6 +19,7 @@ urlpatterns = [
         views.members_invite_revoke,
         name="members-invite-revoke",
     ),
+    path("terminals/members/add", views.member_add, name="member-add"),
     path("terminals/members/<str:user_id>/role", views.member_role, name="member-role"),
     path("terminals/members/<str:user_id>/remove", views.member_remove, name="member-remove"),
 ]

@@ -15,6 +15,7 @@ from accounts.models import Role
 from config.errors import DomainError
 from config.net import client_ip
 from invites import members, selectors, services, targets
+from invites.exceptions import UserNotFoundError
 from invites.limits import lookup_missed, lookups_exhausted
 from invites.models import (
     HOST_INVITE_MAX_EXPIRES,
@@ -264,6 +265,9 @@ def _render_members(
         "rows": rows,
         "invites": selectors.workspace_invite_list()[:200],
         "invite_roles": WorkspaceInvite.InviteRole.values,
+        "add_roles": [
+            r for r in Role.values if members.check_add(actor_role=me.role, new_role=r) is None
+        ],
         "expiry_choices": WORKSPACE_EXPIRY_CHOICES,
         "new_invite": new_invite,
     }
@@ -309,6 +313,30 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{user.display_name} was removed from the workspace.")
+    return redirect("invites:members")
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_role(Role.ADMIN):
+        return _not_admin(request)
+    email = request.POST.get("email", "")[:254]
+    try:
+        user = members.member_add(
+            actor=request.user,
+            email=email,
+            role=Role(request.POST.get("role", "")),
+            ip=client_ip(request),
+        )
+    except ValueError:
+        messages.error(request, "Unknown role.")
+    except UserNotFoundError:
+        messages.error(request, f"No account signed up with {email}: send them an invite link.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{user.display_name} is now a member ({user.role}).")
     return redirect("invites:members")
 
 

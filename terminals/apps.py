@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _end_claims(sender: Any, *, user: Any, **kwargs: Any) -> None:
+    from terminals.services import claims_end_for_user
+
+    claims_end_for_user(user=user)
 
 
 class TerminalsConfig(AppConfig):
@@ -6,12 +14,16 @@ class TerminalsConfig(AppConfig):
     verbose_name = "Terminals"
 
     def ready(self) -> None:
+        from accounts.signals import workspace_access_reduced
         from invites.targets import register_target
+        from terminals import services
+
+        workspace_access_reduced.connect(_end_claims, dispatch_uid="terminals.end_claims")
 
         register_target(
             "terminals",
             label="Terminal workspace",
             describe=lambda _id: "Terminal workspace",
-            admit=lambda user, _id: "/terminals/",
+            admit=lambda user, _id: services.workspace_admit(user=user),
             needs_id=False,
         )

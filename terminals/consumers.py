@@ -29,10 +29,12 @@ from terminals.exceptions import (
     ValidationError,
     ViewerCannotSendError,
 )
+from terminals.permissions import is_member
 
 logger = logging.getLogger(__name__)
 
 CLOSE_AUTH, CLOSE_NOT_FOUND, CLOSE_HEARTBEAT, CLOSE_UNAVAILABLE = 4001, 4004, 4000, 1013
+CLOSE_NOT_MEMBER = 4003  # signed in, but not a member of the workspace
 # 1001 on shutdown is written by terminals/transport.py (Daphne refuses it from the app).
 
 
@@ -106,6 +108,10 @@ class TerminalsConsumerBase(JsonConsumer):
         if self.user is None:
             await self.accept()
             await self.close(code=CLOSE_AUTH)
+            return
+        if not is_member(self.user):
+            await self.accept()
+            await self.close(code=CLOSE_NOT_MEMBER)
             return
         await self.join(services.user_group(self.user))
         await self.start()
@@ -192,6 +198,9 @@ class TerminalsConsumerBase(JsonConsumer):
         if fresh is None:
             await self.close(code=CLOSE_AUTH)
             return False
+        if not is_member(fresh):
+            await self.close(code=CLOSE_NOT_MEMBER)
+            return False
         self.user.role = fresh.role
         return True
 
@@ -236,8 +245,16 @@ class TerminalsConsumerBase(JsonConsumer):
         if not payload.get("active", True):
             await self.close(code=CLOSE_AUTH)
             return
+        if not payload.get("member", True):
+            await self.close(code=CLOSE_NOT_MEMBER)
+            return
         role = payload.get("role")
         if role in Role.values:
+            if Role(role).rank < Role(self.user.role).rank:
+                # Demoted: nothing the old role allowed may go on; the client reconnects as who
+                # they are now.
+                await self.close(code=CLOSE_AUTH)
+                return
             self.user.role = role
             await self.role_changed()
 

@@ -78,3 +78,7 @@ class RecordingForbiddenError(ForbiddenError):
 
 class AlreadyRecordingError(ConflictError):
     code, message = "ALREADY_RECORDING", "This pane is already being recorded"
+
+
+class NotMemberError(ForbiddenError):
+    code, message = "FORBIDDEN", "You are not a member of this workspace"

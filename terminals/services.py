@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.services import user_workspace_set
 from config.broadcast import broadcast, group_name
 from terminals import selectors, tmux
 from terminals.exceptions import (
@@ -479,3 +480,21 @@ def recordings_reconcile() -> int:
                 ended_at=timezone.now()
             )
     return ended
+
+
+def claims_end_for_user(*, user: User) -> int:
+    """End every claim `user` holds (their access shrank: removed, demoted, deactivated)."""
+    names = list(Claim.objects.filter(user=user).values_list("session_name", flat=True))
+    deleted, _ = Claim.objects.filter(user=user).delete()
+    for name in names:
+        transaction.on_commit(lambda name=name: _announce_released(name))
+    if deleted:
+        logger.info("claims ended user=%s sessions=%s", user.public_id, ",".join(names))
+    return deleted
+
+
+def workspace_admit(*, user: User) -> str:
+    """A host invite to the workspace (made by an admin) makes a non-member a viewer."""
+    if not user.is_member and not user.is_guest:
+        user_workspace_set(user=user, role=Role.VIEWER, is_member=True)
+    return "/terminals/"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -12,9 +11,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.models import Role
 from config.errors import DomainError
 from terminals import selectors, services, tmux
+from terminals.permissions import member_required
 
 
-@login_required
+@member_required
 @ensure_csrf_cookie
 def session_list(request: HttpRequest) -> HttpResponse:
     error = None
@@ -35,7 +35,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required
 @ensure_csrf_cookie
 def terminal(request: HttpRequest, session_id: str) -> HttpResponse:
     if not tmux.valid_name(session_id):
@@ -54,7 +54,7 @@ def terminal(request: HttpRequest, session_id: str) -> HttpResponse:
     )
 
 
-@login_required
+@member_required
 def recording_list(request: HttpRequest) -> HttpResponse:
     services.recordings_reconcile()
     return render(
@@ -62,7 +62,7 @@ def recording_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required
 def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
     rec = selectors.recording_get(recording_id=recording_id)
     if rec is None:
@@ -70,7 +70,7 @@ def recording_player(request: HttpRequest, recording_id: str) -> HttpResponse:
     return render(request, "terminals/player.html", {"recording": rec})
 
 
-@login_required
+@member_required
 def recording_file(request: HttpRequest, recording_id: str) -> FileResponse:
     rec = selectors.recording_get(recording_id=recording_id)
     if rec is None or not rec.path or not Path(rec.path).is_file():

@@ -42,14 +42,17 @@ def user_factory(db) -> Callable[..., User]:  # type: ignore[no-untyped-def]
         role: str = Role.VIEWER,
         password: str = "pw-Lobby-123",
         name: str = "",
+        is_member: bool = True,
         **extra: object,
     ) -> User:
+        """A workspace member with `role`, unless `is_member=False` (a signed-up stranger)."""
         n = next(counter)
         return User.objects.create_user(
             email=email or f"user{n}@example.com",
             password=password,
             role=role,
             name=name or f"User {n}",
+            is_member=is_member,
             **extra,
         )
 

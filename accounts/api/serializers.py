@@ -55,9 +55,10 @@ class PendingOut(serializers.Serializer):
 
 
 class UserOut(serializers.ModelSerializer):
-    """CHROTE's user shape."""
+    """CHROTE's user shape. `role` is null for an account that is not a workspace member."""
 
     id = serializers.CharField(source="public_id")
+    role = serializers.SerializerMethodField()
     name = serializers.CharField(source="display_name")
     avatarUrl = serializers.CharField(source="avatar_url")
     createdAt = serializers.DateTimeField(source="date_joined")
@@ -65,6 +66,9 @@ class UserOut(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "name", "email", "avatarUrl", "role", "createdAt"]
+
+    def get_role(self, user: User) -> str | None:
+        return user.role if user.is_member else None
 
 
 class SuccessOut(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import BearerSessionAuthentication, CookieSessionAuthentication
+from accounts.authentication import CookieSessionAuthentication, GuestBearerSessionAuthentication
 from bingo import selectors, services, tsa
 from bingo.api import serializers as s
 from bingo.authentication import SessionIdAuthentication
@@ -56,7 +56,7 @@ def check_rate(request: HttpRequest) -> None:
 class ProofPlayView(APIView):
     authentication_classes = [
         SessionIdAuthentication,
-        BearerSessionAuthentication,
+        GuestBearerSessionAuthentication,
         CookieSessionAuthentication,
     ]
     rate_limited = True

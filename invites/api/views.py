@@ -307,7 +307,7 @@ class InviteValidateView(ChroteView):
 
 
 class InviteAcceptView(ChroteView):
-    required_role = Role.VIEWER
+    required_role = None  # any signed-in account: accepting is how a non-member joins
 
     @extend_schema(
         request=None,
@@ -316,6 +316,8 @@ class InviteAcceptView(ChroteView):
         tags=["workspace"],
     )
     def post(self, request: Request, token: str) -> Response:
+        if not request.user.is_authenticated:
+            raise UnauthorizedError()
         if lookups_exhausted(request):
             raise TooManyLookupsError(retry_after=60)
         try:

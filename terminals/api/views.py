@@ -6,7 +6,6 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,10 +14,11 @@ from config import errors
 from terminals import selectors, services
 from terminals.api import serializers as s
 from terminals.exceptions import SessionNotFoundError, TmuxUnavailableError
+from terminals.permissions import IsWorkspaceMember
 
 
 class ChroteView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsWorkspaceMember]
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return errors.chrote_handler

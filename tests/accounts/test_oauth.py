@@ -73,15 +73,17 @@ def sign_in_with_github(client) -> object:
     return client.get("/auth/github/callback", {"code": "the-code", "state": state})
 
 
-def test_github_callback_creates_the_user_and_signs_in(client, github):
+def test_github_callback_creates_the_user_and_signs_in(client, github, user_factory):
+    user_factory(role=Role.OWNER)  # not a fresh install: the new account is not a member
     r = sign_in_with_github(client)
     assert r.status_code == 302
     assert r["Location"] == "/"
     user = User.objects.get(email="octo@example.com")
     assert user.name == "Octo Cat"
     assert user.avatar_url == "https://avatars.example.com/u/4242"
-    assert user.role == Role.VIEWER
+    assert not user.is_member
     me = client.get("/auth/me").json()
+    assert me["role"] is None
     assert me["email"] == "octo@example.com"
     assert me["avatarUrl"] == "https://avatars.example.com/u/4242"
     assert github.calls[:2] == [
@@ -105,3 +107,10 @@ def test_callback_with_forged_state_does_not_sign_in(client, github):
     assert r.status_code == 401  # allauth's "login failed" page
     assert not User.objects.exists()
     assert client.get("/auth/me").status_code == 401
+
+
+def test_the_first_account_on_a_fresh_install_is_the_owner(client, github):
+    assert sign_in_with_github(client).status_code == 302
+    user = User.objects.get(email="octo@example.com")
+    assert (user.role, user.is_member, user.is_superuser) == (Role.OWNER, True, True)
+    assert client.get("/auth/me").json()["role"] == "owner"

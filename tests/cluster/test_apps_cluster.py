@@ -46,7 +46,8 @@ from bingo import services as bingo
 admin = User.objects.create_user(email={ADMIN_EMAIL!r}, password='caller-Lobby-123')
 games = [bingo.game_create(name=f'Cluster Bingo {{i}}', creator=admin) for i in range(4)]
 op = User.objects.create_user(
-    email='olga@example.com', password='olga-Lobby-123', role=Role.OPERATOR, name='Olga'
+    email='olga@example.com', password='olga-Lobby-123', role=Role.OPERATOR, name='Olga',
+    is_member=True,
 )
 print(json.dumps({{
     'admin': api_session_create(user=admin, label='cluster')[1],

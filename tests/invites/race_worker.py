@@ -89,7 +89,9 @@ def owners(rounds: int) -> dict:
     errors: list[str] = []
     for r in range(rounds):
         a, b, c, d = (
-            User.objects.create_user(email=f"r{r}-{n}@example.com", password=None, role=role)
+            User.objects.create_user(
+                email=f"r{r}-{n}@example.com", password=None, role=role, is_member=True
+            )
             for n, role in enumerate([Role.OWNER, Role.OWNER, Role.ADMIN, Role.ADMIN])
         )
         User.objects.filter(role=Role.OWNER).exclude(pk__in=[a.pk, b.pk]).update(role=Role.VIEWER)

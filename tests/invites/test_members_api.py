@@ -80,11 +80,12 @@ def test_removal_rules_table(bearer_client, user_factory, actor_role, target_rol
     if allowed:
         assert r.status_code == 200
         assert r.json() == {"success": True}
-        assert not target.is_active
+        assert not target.is_member
+        assert target.is_active  # out of the workspace; the account itself stays
     else:
         assert r.status_code == 403
         assert r.json()["error"] == "FORBIDDEN"
-        assert target.is_active
+        assert target.is_member
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -266,19 +267,28 @@ def test_removal_signs_the_user_out_everywhere(bearer, bearer_client, user_facto
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.get("/auth/me").status_code == 401
-    assert client.get("/auth/me").status_code == 401  # the cookie session no longer resolves
+    # The cookie still names the account, which is no longer a member: no terminals at all.
+    assert client.get("/auth/me").json()["role"] is None
+    r = client.get("/terminals/api/sessions")
+    assert r.status_code == 403
+    assert r.json() == {"error": "FORBIDDEN", "message": "You are not a member of this workspace"}
+    assert client.get("/terminals/").status_code == 403
     again = bearer_client(owner).delete(f"/terminals/api/users/{victim.public_id}")
     assert again.status_code == 404
     assert MemberEvent.objects.filter(target=victim, kind="removed").count() == 1
 
 
-def test_demotion_takes_effect_on_the_next_request(bearer_client, user_factory):
+def test_demotion_revokes_api_sessions_and_the_cookie_gets_the_new_role(
+    bearer_client, user_factory, client
+):
     owner = user_factory(role=Role.OWNER, password=None)
     admin = user_factory(role=Role.ADMIN, password=None)
     admin_client = bearer_client(admin)
+    client.force_login(admin)
     assert admin_client.get("/terminals/api/users").status_code == 200
     assert patch_role(bearer_client(owner), admin.public_id, Role.OPERATOR).status_code == 200
-    assert admin_client.get("/terminals/api/users").status_code == 403
+    assert admin_client.get("/terminals/api/users").status_code == 401  # revoked at once
+    assert client.get("/terminals/api/users").status_code == 403
 
 
 def test_role_change_and_removal_are_broadcast_after_commit(
@@ -294,11 +304,11 @@ def test_role_change_and_removal_are_broadcast_after_commit(
     assert len(callbacks) == 1
     message = async_to_sync(layer.receive)(channel)
     assert message["type"] == "user.changed"
-    assert message["payload"] == {"role": "viewer", "active": True}
+    assert message["payload"] == {"role": "viewer", "active": True, "member": True}
     with django_capture_on_commit_callbacks(execute=True):
         members.member_remove(actor=owner, public_id=target.public_id)
     message = async_to_sync(layer.receive)(channel)
-    assert message["payload"] == {"role": "viewer", "active": False}
+    assert message["payload"] == {"role": "viewer", "active": True, "member": False}
 
 
 def test_refused_change_broadcasts_nothing(user_factory, django_capture_on_commit_callbacks):

@@ -108,7 +108,9 @@ def test_revoke_redirect_stays_on_this_site(client, user, host_invite_factory):
 
 
 def make_workspace_invite(role="operator"):  # type: ignore[no-untyped-def]
-    admin = User.objects.create_user(email="inviter@example.com", role=Role.ADMIN, name="Ina")
+    admin = User.objects.create_user(
+        email="inviter@example.com", role=Role.ADMIN, name="Ina", is_member=True
+    )
     return services.workspace_invite_create(by=admin, role=role, expires_in=3600)
 
 
@@ -222,7 +224,8 @@ def test_members_page_change_remove_and_invite(client, user_factory):
     assert r.status_code == 302
     client.post(f"/terminals/members/{viewer.public_id}/remove")
     viewer.refresh_from_db()
-    assert not viewer.is_active
+    assert not viewer.is_member
+    assert viewer.is_active
     r = client.post("/terminals/members/invites", {"role": "operator", "expires_in": "86400"})
     assert r.status_code == 201
     url = re.search(

@@ -244,7 +244,7 @@ def test_accept_broadcasts_the_new_role(
         bearer_client(viewer).post(f"/terminals/api/invites/{body['token']}/accept")
     message = async_to_sync(layer.receive)(channel)
     assert message["type"] == "user.changed"
-    assert message["payload"] == {"role": "operator", "active": True}
+    assert message["payload"] == {"role": "operator", "active": True, "member": True}
 
 
 def test_cookie_accept_needs_csrf(user_factory, admin_client):

@@ -239,24 +239,35 @@ async def test_terminal_socket_heartbeat_timeout_closes_4000(make_session, peopl
 
 
 @in_own_loop
-async def test_role_change_and_deactivation_reach_open_sockets(make_session, people):
+async def test_a_demotion_closes_open_sockets_4001_so_they_reconnect_as_who_they_are_now(
+    make_session, people
+):
     make_session("main")
     op = people["op"]
-    claim("main", op)
     comm = communicator("/terminals/ws/terminal/main", op)
     await comm.connect()
     await expect(comm, lambda m: m["type"] == "output")
-    # demoted in the database (the socket re-reads the role before each sendKeys)
-    User.objects.filter(pk=op.pk).update(role=Role.VIEWER)
     await abroadcast(
-        group_name("user", op.public_id), "user.changed", {"role": "viewer", "active": True}
-    )
-    await comm.send_json_to({"type": "sendKeys", "keys": "x"})
-    assert (await expect(comm, lambda m: m["type"] == "error"))["code"] == "NOT_OPERATOR"
-    await abroadcast(
-        group_name("user", op.public_id), "user.changed", {"role": "viewer", "active": False}
+        group_name("user", op.public_id),
+        "user.changed",
+        {"role": "viewer", "active": True, "member": True},
     )
     assert await closed_with(comm) == 4001
+
+
+@in_own_loop
+async def test_removal_from_the_workspace_closes_open_sockets_4003(make_session, people):
+    make_session("main")
+    viewer = people["viewer"]
+    comm = communicator("/terminals/ws", viewer)
+    await comm.connect()
+    await expect(comm, lambda m: m["type"] == "sessions")
+    await abroadcast(
+        group_name("user", viewer.public_id),
+        "user.changed",
+        {"role": "viewer", "active": True, "member": False},
+    )
+    assert await closed_with(comm) == 4003
 
 
 @in_own_loop

@@ -166,11 +166,18 @@ def test_expire_command_releases_expired_claims(user_factory, make_session, sett
     assert list(Claim.objects.values_list("session_name", flat=True)) == ["main2"]
 
 
-def test_invite_target_is_registered():
+def test_invite_target_admits_a_non_member_as_a_viewer(user_factory):
     from invites.targets import admit_to_target, describe_target
 
+    stranger = user_factory(is_member=False)
     assert describe_target("terminals") == "Terminal workspace"
-    assert admit_to_target(None, "terminals") == "/terminals/"  # type: ignore[arg-type]
+    assert admit_to_target(stranger, "terminals") == "/terminals/"
+    stranger.refresh_from_db()
+    assert (stranger.is_member, stranger.role) == (True, Role.VIEWER)
+    admin = user_factory(role=Role.ADMIN)
+    assert admit_to_target(admin, "terminals") == "/terminals/"
+    admin.refresh_from_db()
+    assert admin.role == Role.ADMIN  # a member keeps their role
 
 
 def test_key_log_survives_removing_the_user(user_factory, make_session):
