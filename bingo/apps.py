@@ -6,7 +6,7 @@ class BingoConfig(AppConfig):
     verbose_name = "Bingo (ProofPlay)"
 
     def ready(self) -> None:
-        from bingo import services
+        from bingo import invites, services
         from invites.targets import register_target
 
         register_target(
@@ -14,4 +14,5 @@ class BingoConfig(AppConfig):
             label="Bingo game",
             describe=services.invite_describe,
             admit=services.invite_admit,
+            may_invite=invites.may_invite,
         )

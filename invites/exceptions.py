@@ -18,6 +18,7 @@ class InviteUnavailableError(BadRequestError):
         "revoked": "This invite has been revoked by its creator.",
         "used_up": "This invite has been used the maximum number of times.",
         "target_gone": "What this invite was for no longer exists.",
+        "creator_not_allowed": "The person who made this invite may no longer invite people there.",
     }
 
     def __init__(self, reason: str) -> None:

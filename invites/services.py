@@ -51,14 +51,24 @@ TOKEN_LENGTH = 24  # ~143 bits
 def host_invite_create(
     *, creator: User, expires_in: int, max_grants: int, target: str = ""
 ) -> HostInvite:
-    """A new invite code. Bounds are checked by the API (and the database's constraints)."""
+    """A new invite code. Bounds are checked by the API (and the database's constraints).
+
+    A target that is not of the form `kind[:id]` of a registered kind is UnknownTargetError.
+    Then the app's `may_invite` runs before `describe`: someone who may not invite to
+    `bingo:<id>` is refused (403) the same way whether or not game <id> exists, so the answer
+    cannot be used to discover room ids; only someone who may invite to it learns that it has
+    ended (UnknownTargetError, 400).
+    """
     label = ""
     if target:
+        if targets.parse_target(target) is None:
+            raise UnknownTargetError()
+        if not targets.target_may_invite(creator, target):
+            logger.info("host invite refused user=%s kind=%s", creator.pk, target.split(":")[0])
+            raise TargetNotAllowedError()
         label = targets.describe_target(target) or ""
         if not label:
             raise UnknownTargetError()
-        if not targets.target_may_invite(creator, target):
-            raise TargetNotAllowedError()
     now = timezone.now()
     for _ in range(8):
         try:
@@ -138,6 +148,10 @@ def host_invite_redeem(
         raise InviteUnavailableError("expired")
     if invite.target and not targets.describe_target(invite.target):
         raise InviteUnavailableError("target_gone")
+    # Asked again now, not only at creation: a host who handed the room over (or an admin
+    # demoted, a creator deactivated) no longer lets anyone in, themself included.
+    if invite.target and not targets.target_may_invite(invite.creator, invite.target):
+        raise InviteUnavailableError("creator_not_allowed")
     if invite.creator_id == user.pk:
         return Redeemed(invite=invite, url=_admit(user, invite), counted=False)
 

@@ -9,8 +9,11 @@ target without an id (`terminals`, the terminal workspace). Each app registers, 
 - `admit(user, target_id) -> str`: let `user` in (record whatever the app needs, e.g. a bingo
   card without the PIN), and return the URL to send them to. It may be called again for a user
   it already admitted (they came back to the invite link), so make it idempotent;
-- optionally `may_invite(user, target_id) -> bool`: whether `user` may create an invite to it
-  (default: anyone signed in), e.g. only the game's host, or only workspace admins.
+- `may_invite(user, target_id) -> bool`: whether `user` may create an invite to it, e.g. only
+  the room's host or the game's creator, or only workspace admins. Required: an invite lets
+  people in without the room's password or PIN, so there is no "anyone" default. It must answer
+  False (not raise) for an id that names nothing, so that a refusal looks the same whether or
+  not the room exists. It is asked again, about the invite's creator, at every redemption.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ class TargetKind:
     label: str
     describe: Callable[[str], str | None]
     admit: Callable[[User, str], str]
+    may_invite: Callable[[User, str], bool]
     needs_id: bool = True
-    may_invite: Callable[[User, str], bool] | None = None
 
 
 # Filled once at start-up by AppConfig.ready(); read-only afterwards.
@@ -43,10 +46,10 @@ def register_target(
     label: str,
     describe: Callable[[str], str | None],
     admit: Callable[[User, str], str],
+    may_invite: Callable[[User, str], bool],
     needs_id: bool = True,
-    may_invite: Callable[[User, str], bool] | None = None,
 ) -> None:
-    _KINDS[kind] = TargetKind(kind, label, describe, admit, needs_id, may_invite)
+    _KINDS[kind] = TargetKind(kind, label, describe, admit, may_invite, needs_id)
 
 
 def unregister_target(kind: str) -> None:
@@ -84,9 +87,10 @@ def admit_to_target(user: User, target: str) -> str | None:
 
 
 def target_may_invite(user: User, target: str) -> bool:
-    """Whether `user` may invite people to `target` (False for an unknown target)."""
+    """Whether `user` may invite people to `target`: False for an unknown target, and for a
+    deactivated account (whose invites stop letting people in)."""
     parsed = parse_target(target)
-    if parsed is None:
+    if parsed is None or not user.is_authenticated or not user.is_active:
         return False
     entry, target_id = parsed
-    return entry.may_invite is None or bool(entry.may_invite(user, target_id))
+    return entry.may_invite(user, target_id) is True

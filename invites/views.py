@@ -92,11 +92,14 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
             return _safe_redirect(request, result.url)
     state = invite.state
     target_ok = not invite.target or bool(targets.describe_target(invite.target))
+    # The same re-check as redemption: its creator must still be allowed to invite there.
+    creator_ok = not invite.target or targets.target_may_invite(invite.creator, invite.target)
     context = {
         "invite": invite,
         "state": str(state),
         "state_text": STATE_TEXT[state],
         "target_ok": target_ok,
+        "creator_ok": creator_ok,
         "is_creator": user.is_authenticated and invite.creator_id == user.pk,
         "redeemed": selectors.host_invite_redemption_get(invite=invite, user=user),
         "error": error,

@@ -14,6 +14,7 @@ class TerminalsConfig(AppConfig):
     verbose_name = "Terminals"
 
     def ready(self) -> None:
+        from accounts.models import Role
         from accounts.signals import workspace_access_reduced
         from invites.targets import register_target
         from terminals import services
@@ -24,6 +25,9 @@ class TerminalsConfig(AppConfig):
             "terminals",
             label="Terminal workspace",
             describe=lambda _id: "Terminal workspace",
+            # Redeeming makes a non-member a viewer, so only those who manage the workspace's
+            # members may invite people into it.
             admit=lambda user, _id: services.workspace_admit(user=user),
+            may_invite=lambda user, _id: user.has_role(Role.ADMIN),
             needs_id=False,
         )

@@ -14,4 +14,5 @@ class WatchpartyConfig(AppConfig):
             label="Watch party",
             describe=invites.describe,
             admit=invites.admit,
+            may_invite=invites.may_invite,
         )

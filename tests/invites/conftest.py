@@ -46,6 +46,7 @@ def fake_rooms() -> Iterator[FakeRooms]:
         label="Fake space",
         describe=lambda _: "The fake space",
         admit=lambda u, _: "/fakespace/",
+        may_invite=lambda u, _: True,
         needs_id=False,
     )
     yield rooms

@@ -117,7 +117,12 @@ def test_admission_failure_rolls_the_grant_back(host_invite_factory, fake_rooms,
 
     kind = targets.target_kinds()["fakeroom"]
     targets.register_target(
-        "fakeroom", label=kind.label, describe=kind.describe, admit=full, needs_id=True
+        "fakeroom",
+        label=kind.label,
+        describe=kind.describe,
+        admit=full,
+        may_invite=kind.may_invite,
+        needs_id=True,
     )
     with pytest.raises(DomainError, match="full"):
         services.host_invite_redeem(code=invite.code, user=user)
