@@ -778,3 +778,20 @@ def test_cookie_authenticated_writes_need_the_csrf_token(admin_user):
     )
     assert r.status_code == 403  # a foreign page can't mint an admin session with the cookie
     assert not Game.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "may"), [("owner", True), ("admin", True), ("operator", False)])
+def test_workspace_admins_and_owners_are_proofplay_admins(user_factory, role, may):
+    user = user_factory(email=f"{role}@example.com", role=role)
+    client = session_client(user)
+    r = client.post("/bingo/games", {"name": "Friday"}, format="json")
+    assert r.status_code == (200 if may else 403), r.content
+    assert Game.objects.exists() is may
+    r = client.post("/bingo/auth/session", {"email": user.email, "device_key_hash": "d"}, "json")
+    assert r.json()["role"] == ("admin" if may else "player")
+
+
+def test_a_former_member_is_no_longer_a_proofplay_admin(user_factory):
+    user = user_factory(email="gone@example.com", role="admin", is_member=False)
+    r = session_client(user).post("/bingo/games", {"name": "Friday"}, format="json")
+    assert r.status_code == 403
