@@ -143,3 +143,13 @@ def test_an_unknown_hash_writes_no_row(api, application):
         for q in queries.captured_queries
         if q["sql"].startswith("INSERT INTO") and "accounts_devicecode" in q["sql"]
     ]
+
+
+def test_forged_hops_before_a_trusted_proxy_do_not_reset_the_count(api, application, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    # The proxy appends the address it saw; whatever the client wrote before it is not believed.
+    codes = [
+        guess(api, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 203.0.113.7").status_code
+        for i in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
