@@ -11,6 +11,12 @@ class AuthCodeInvalidError(UnauthorizedError):
     message = "The auth code is invalid or has been denied"
 
 
+class UnknownAuthCodeError(AuthCodeInvalidError):
+    """No code has this hash: a guess, which counts against the address (accounts.limits)."""
+
+    message = "Unknown auth code"
+
+
 class DeviceCodeNotFoundError(NotFoundError):
     message = "That code is not valid. Check it and try again."
 

@@ -14,6 +14,7 @@ from accounts.exceptions import (
     AuthCodeInvalidError,
     DeviceCodeNotPendingError,
     UnknownApplicationError,
+    UnknownAuthCodeError,
 )
 from accounts.models import (
     GUEST_EMAIL_DOMAIN,
@@ -240,7 +241,9 @@ def _stamp_poll(codes: QuerySet[DeviceCode], *, now: datetime, interval: int) ->
 def device_code_poll(*, secret: str) -> PollResult:
     """Parsec `POST /auth/sessions`: pending, or the session the approval created (exactly once).
 
-    Polling sooner than `interval` after the previous poll raises RateLimitedError (429).
+    Polling sooner than `interval` after the previous poll raises RateLimitedError (429); a
+    hash no code has raises UnknownAuthCodeError (401), which the caller counts as a guess.
+    An unknown hash writes no row: the UPDATE it reaches is bound to its digest and matches none.
     """
     now = timezone.now()
     digest = tokens.digest(secret)
@@ -264,7 +267,7 @@ def device_code_poll(*, secret: str) -> PollResult:
         .first()
     )
     if code is None:
-        raise AuthCodeInvalidError("Unknown auth code")
+        raise UnknownAuthCodeError()
     if code.status == DeviceCode.Status.DENIED:
         raise AuthCodeInvalidError("The auth code was denied")
     if code.status == DeviceCode.Status.REDEEMED:

@@ -2,6 +2,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def new_session_id() -> str:
@@ -32,6 +33,8 @@ class BotSession(models.Model):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
 
+    EXPIRED = "expired"  # end_reason of a session ended for AVALON_SESSION_TTL without a call
+
     public_id = models.CharField(max_length=40, unique=True, default=new_session_id)
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL)
     key_label = models.CharField(max_length=100, blank=True)
@@ -43,6 +46,9 @@ class BotSession(models.Model):
     seed = models.BigIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(
+        default=timezone.now, help_text="Last call naming this session (AVALON_SESSION_TTL)"
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, blank=True)
     winner = models.CharField(max_length=16, blank=True)
@@ -55,6 +61,9 @@ class BotSession(models.Model):
             models.CheckConstraint(
                 condition=Q(num_players__range=(5, 10)), name="avalon_session_players_5_10"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "last_seen_at"], name="avalon_session_idle"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ import hmac
 import logging
 import secrets
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,13 +16,8 @@ from django.utils import timezone
 
 from avalonbot.bot.agents import IllegalDecisionError
 from avalonbot.bot.policy import act
-from avalonbot.bot.view import GameInfoError, Setup, parse_phase, parse_setup
-from avalonbot.exceptions import (
-    BadApiKeyError,
-    BadGameError,
-    BadGameInfoError,
-    SessionNotFoundError,
-)
+from avalonbot.bot.view import GameInfoError, Setup, parse_phase
+from avalonbot.exceptions import BadApiKeyError, BadGameInfoError, SessionNotFoundError
 from avalonbot.models import ApiKey, ArenaRun, BotSession, Decision
 
 logger = logging.getLogger(__name__)
@@ -40,23 +36,32 @@ def api_key_create(*, name: str) -> tuple[ApiKey, str]:
     return api_key, key
 
 
+def _key_from_header(header: str | None) -> str:
+    """The key exactly as sent: `Authorization: <key>` or `Authorization: Bearer <key>`.
+
+    Nothing is trimmed: a key with a space before or after it is another key.
+    """
+    raw = header or ""
+    if raw[:7].lower() == "bearer ":  # the scheme is case-insensitive (RFC 9110)
+        raw = raw[7:]
+    return raw
+
+
 def api_key_check(*, header: str | None) -> tuple[ApiKey | None, str]:
     """The key an `Authorization` header carries (raw or `Bearer <key>`), else BadApiKeyError.
 
-    Returns (ApiKey row or None for a key from settings, a label for the logs/admin).
+    Returns (ApiKey row or None for a key from settings, a label for the logs/admin). Digests
+    are compared with `hmac.compare_digest`, every configured key each time.
     """
-    raw = (header or "").strip()
-    if raw[:7].lower() == "bearer ":
-        raw = raw[7:].strip()
+    raw = _key_from_header(header)
     if not raw or len(raw) > MAX_KEY_LENGTH:
         raise BadApiKeyError()
     wanted = digest(raw)
-    matched = False
+    label = ""
     for i, configured in enumerate(settings.AVALON_API_KEY):
-        if hmac.compare_digest(digest(configured), wanted):
-            matched = True
+        if hmac.compare_digest(digest(configured), wanted) and not label:
             label = f"AVALON_API_KEY[{i}]"
-    if matched:
+    if label:
         return None, label
     for api_key in ApiKey.objects.filter(is_active=True):
         if hmac.compare_digest(api_key.key_digest, wanted):
@@ -65,12 +70,45 @@ def api_key_check(*, header: str | None) -> tuple[ApiKey | None, str]:
     raise BadApiKeyError()
 
 
+def _idle_since() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.AVALON_SESSION_TTL)
+
+
+def sessions_expire(*, session_id: str | None = None) -> int:
+    """End active sessions with no call for AVALON_SESSION_TTL (only `session_id`, if given).
+
+    They keep their decision log (status ended, end_reason "expired"); their id answers 404.
+    """
+    idle = BotSession.objects.filter(
+        status=BotSession.Status.ACTIVE, last_seen_at__lte=_idle_since()
+    )
+    if session_id is not None:
+        idle = idle.filter(public_id=session_id)
+    expired = idle.update(
+        status=BotSession.Status.ENDED, ended_at=timezone.now(), end_reason=BotSession.EXPIRED
+    )
+    if expired:
+        logger.info("avalon sessions expired=%s", expired)
+    return expired
+
+
+def _session_touch(session_id: str) -> None:
+    """Record a call on a live session; SessionNotFoundError (ending it if idle) otherwise."""
+    live = BotSession.objects.filter(
+        public_id=session_id, status=BotSession.Status.ACTIVE, last_seen_at__gt=_idle_since()
+    )
+    if live.update(last_seen_at=timezone.now()):
+        return
+    sessions_expire(session_id=session_id)
+    raise SessionNotFoundError()
+
+
 @transaction.atomic
-def session_create(*, body: Any, api_key: ApiKey | None = None, key_label: str = "") -> BotSession:
-    try:
-        setup = parse_setup(body)
-    except GameInfoError as exc:
-        raise BadGameError(str(exc)) from exc
+def session_create(
+    *, setup: Setup, body: dict[str, Any], api_key: ApiKey | None = None, key_label: str = ""
+) -> BotSession:
+    """A session for a validated set-up (`AvalonSessionIn`); idle sessions are swept first."""
+    sessions_expire()
     session = BotSession.objects.create(
         api_key=api_key,
         key_label=key_label[:100],
@@ -85,20 +123,20 @@ def session_create(*, body: Any, api_key: ApiKey | None = None, key_label: str =
     return session
 
 
-def _active_session(session_id: Any, *, lock: bool = True) -> BotSession:
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 40:
-        raise SessionNotFoundError()
-    qs = BotSession.objects.select_for_update() if lock else BotSession.objects
-    session = qs.filter(public_id=session_id).first()
-    if session is None or session.status != BotSession.Status.ACTIVE:
-        raise SessionNotFoundError()
-    return session
+def session_act(*, session_id: str, game_info: dict[str, Any]) -> dict[str, Any]:
+    """The bot's answer to one `gameInfo`, stored with its beliefs before it is returned.
+
+    SessionNotFoundError for an unknown, ended or expired session.
+    """
+    _session_touch(session_id)
+    return _session_act(session_id=session_id, game_info=game_info)
 
 
 @transaction.atomic
-def session_act(*, session_id: Any, game_info: Any) -> dict[str, Any]:
-    """The bot's answer to one `gameInfo`, stored with its beliefs before it is returned."""
-    session = _active_session(session_id)
+def _session_act(*, session_id: str, game_info: dict[str, Any]) -> dict[str, Any]:
+    session = BotSession.objects.select_for_update().filter(public_id=session_id).first()
+    if session is None or session.status != BotSession.Status.ACTIVE:
+        raise SessionNotFoundError()
     started = time.perf_counter()
     setup = Setup.from_dict(session.setup)
     own_cards = {
@@ -137,13 +175,19 @@ def _winner(game_info: Any) -> str:
     return ""
 
 
+def session_end(*, session_id: str, reason: str, game_info: dict[str, Any] | None) -> BotSession:
+    """Record the result and release the session; ending an ended session changes nothing.
+
+    SessionNotFoundError for an unknown or expired session.
+    """
+    sessions_expire(session_id=session_id)
+    return _session_end(session_id=session_id, reason=reason, game_info=game_info)
+
+
 @transaction.atomic
-def session_end(*, session_id: Any, reason: str, game_info: Any) -> BotSession:
-    """Record the result and release the session; ending an ended session changes nothing."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 40:
-        raise SessionNotFoundError()
+def _session_end(*, session_id: str, reason: str, game_info: dict[str, Any] | None) -> BotSession:
     session = BotSession.objects.select_for_update().filter(public_id=session_id).first()
-    if session is None:
+    if session is None or session.end_reason == BotSession.EXPIRED:
         raise SessionNotFoundError()
     if session.status == BotSession.Status.ENDED:
         return session
@@ -159,7 +203,7 @@ def session_end(*, session_id: Any, reason: str, game_info: Any) -> BotSession:
         session.winner = winner
         session.bot_won = (winner == "Spy") == setup.evil
     session.status = BotSession.Status.ENDED
-    session.ended_at = timezone.now()
+    session.ended_at = session.last_seen_at = timezone.now()
     session.end_reason = reason
     session.final_info = game_info if isinstance(game_info, dict) else None
     session.save()

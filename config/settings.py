@@ -223,6 +223,8 @@ DEVICE_CODE_TTL = env.int("LOBBY_DEVICE_CODE_TTL", default=600)
 DEVICE_CODE_INTERVAL = env.int("LOBBY_DEVICE_CODE_INTERVAL", default=5)
 DEVICE_CODE_RATE = env.str("LOBBY_DEVICE_CODE_RATE", default="30/m")
 ACTIVATE_WRONG_CODE_RATE = env.str("LOBBY_ACTIVATE_WRONG_CODE_RATE", default="10/10m")
+# Device polls with an unknown auth_code_hash, per client address (guessing is slowed).
+AUTH_POLL_MISS_RATE = env.str("AUTH_POLL_MISS_RATE", default="30/m")
 
 # django-allauth: local email + password sign-in on by default; GitHub and Google when configured.
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -310,6 +312,8 @@ WATCHPARTY_RATE_WS = env.str("WATCHPARTY_RATE_WS", default="100/m")
 WATCHPARTY_ICE_SERVERS = env.json("WATCHPARTY_ICE_SERVERS", default=[])
 TERMINALS_TMUX_SOCKET = env.str("TERMINALS_TMUX_SOCKET", default="")
 AVALON_API_KEY = env.list("AVALON_API_KEY", default=[])
+# A bot session with no call for this many seconds is ended ("expired") and answers 404.
+AVALON_SESSION_TTL = env.int("AVALON_SESSION_TTL", default=24 * 3600)
 
 # --- Static files
 STATIC_URL = "/static/"

@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import limits, services
 from accounts.api import serializers as s
+from accounts.exceptions import UnknownAuthCodeError
 from accounts.models import ApiSession
 from config import errors
 from config.net import client_ip
@@ -71,7 +72,10 @@ class AuthSessionsView(ParsecView):
             201: s.AuthSessionOut,
             202: s.PendingOut,
             401: OpenApiResponse(description="Invalid, denied, expired or redeemed auth code"),
-            429: OpenApiResponse(description="Polled faster than `interval` (Retry-After)"),
+            429: OpenApiResponse(
+                description="Polled faster than `interval`, or too many unknown hashes from "
+                "this address (Retry-After)"
+            ),
         },
         summary="Poll a device login for its session id",
         tags=["device login"],
@@ -79,7 +83,13 @@ class AuthSessionsView(ParsecView):
     def post(self, request: Request) -> Response:
         data = s.AuthSessionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.device_code_poll(secret=data.validated_data["auth_code_hash"])
+        # Before any lookup: an address over its guess limit learns nothing, not even a hit.
+        limits.poll_gate(request)
+        try:
+            result = services.device_code_poll(secret=data.validated_data["auth_code_hash"])
+        except UnknownAuthCodeError:
+            limits.poll_missed(request)  # 429 once this address goes over the limit
+            raise
         if result.pending:
             pending = {"status": "pending", "interval": result.interval}
             return Response({"data": pending}, status=status.HTTP_202_ACCEPTED)

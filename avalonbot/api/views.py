@@ -51,9 +51,10 @@ class SessionView(AvalonView):
     )
     def post(self, request: Request) -> Response:
         api_key, label = self.authorize(request)
-        if not isinstance(request.data, dict):
-            raise BadGameError("the body must be a JSON object")
-        session = services.session_create(body=request.data, api_key=api_key, key_label=label)
+        data = AvalonSessionIn(data=request.data)
+        if not data.is_valid():
+            raise BadGameError(data.error_message)
+        session = services.session_create(**data.validated_data, api_key=api_key, key_label=label)
         return Response({"sessionID": session.public_id}, status=200)
 
 
@@ -65,7 +66,7 @@ class ActView(AvalonView):
         data.is_valid(raise_exception=True)
         answer = services.session_act(
             session_id=data.validated_data["sessionID"],
-            game_info=request.data["gameInfo"],
+            game_info=data.validated_data["gameInfo"],
         )
         return Response(answer, status=200)
 
@@ -83,7 +84,7 @@ class EndView(AvalonView):
         services.session_end(
             session_id=data.validated_data["sessionID"],
             reason=data.validated_data.get("reason", self.reason_default),
-            game_info=request.data.get("gameInfo"),
+            game_info=data.validated_data.get("gameInfo"),
         )
         return Response({}, status=200)
 

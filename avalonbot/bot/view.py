@@ -29,6 +29,8 @@ ROLE_NAMES = {
     "spy": rules.MINION,
     "minion of mordred": rules.MINION,
 }
+# Roles several seats hold; every other role is held by one seat at most.
+REPEATABLE_ROLES = frozenset({rules.SERVANT, rules.MINION})
 LADY_CARD = "lady of the lake"
 PHASES = {
     "pickingteam": "pick",
@@ -180,9 +182,10 @@ def _fail(message: str) -> GameInfoError:
     return GameInfoError(message)
 
 
-def _int(value: Any, what: str, lo: int, hi: int) -> int:
+def _int(value: Any, what: str, lo: int, hi: int, *, strict: bool = False) -> int:
+    """An integer in [lo, hi]; `strict`: a JSON integer only (not "5", 5.0 or true)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if not strict and isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
         else:
             raise _fail(f"{what} must be an integer")
@@ -239,7 +242,7 @@ def parse_setup(body: Any) -> Setup:
     for key in ("numPlayers", "players", "name", "role"):
         if key not in body:
             raise _fail(f"{key} is required")
-    n = _int(body["numPlayers"], "numPlayers", rules.MIN_PLAYERS, rules.MAX_PLAYERS)
+    n = _int(body["numPlayers"], "numPlayers", rules.MIN_PLAYERS, rules.MAX_PLAYERS, strict=True)
     players = _str_list(body["players"], "players", rules.MAX_PLAYERS)
     if len(players) != n:
         raise _fail("players must list numPlayers names")
@@ -251,11 +254,21 @@ def parse_setup(body: Any) -> Setup:
         raise _fail("name must be one of players")
     me = index[name]
     role = _role(body["role"])
-    leader = _int(body.get("teamLeader", 0), "teamLeader", 0, n - 1)
+    leader = _int(body.get("teamLeader", 0), "teamLeader", 0, n - 1, strict=True)
 
     raw_roles = body.get("roles", [])
     raw_roles = _str_list(raw_roles, "roles", rules.MAX_PLAYERS)
     roles = [_role(r, "roles") for r in raw_roles]
+    # The real client lists every seat's role but Merlin's and the Assassin's, so only the plain
+    # roles (Resistance/servant, Spy/minion) may repeat; any other role is one seat.
+    repeated = sorted({r for r in roles if roles.count(r) > 1} - REPEATABLE_ROLES)
+    if repeated:
+        raise _fail(f"roles: {repeated[0]!r} is listed more than once")
+    evil_seats = rules.EVIL_COUNT.get(n, 0)
+    if sum(rules.is_evil(r) for r in roles) > evil_seats:
+        raise _fail("roles lists more evil roles than evil seats")
+    if sum(not rules.is_evil(r) for r in roles) > n - evil_seats:
+        raise _fail("roles lists more good roles than good seats")
     specials = set(roles) & set(rules.SPECIAL_ROLES)
     if role in rules.SPECIAL_ROLES:
         specials.add(role)

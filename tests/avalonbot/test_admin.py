@@ -1,6 +1,7 @@
 import pytest
 
 from avalonbot import services
+from avalonbot.bot.view import parse_setup
 from avalonbot.models import ApiKey, BotSession
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +40,14 @@ def test_admin_creates_a_key_shown_once_and_stores_only_its_digest(admin_client,
 
 def test_admin_lists_sessions_with_decisions_and_arena_runs(admin_client, settings):
     settings.AVALON_API_KEY = ["k"]
-    session = services.session_create(
-        body={
-            "numPlayers": 5,
-            "players": ["a", "b", "c", "d", "e"],
-            "name": "a",
-            "role": "merlin",
-            "see": {"spies": ["b", "c"]},
-        },
-    )
+    body = {
+        "numPlayers": 5,
+        "players": ["a", "b", "c", "d", "e"],
+        "name": "a",
+        "role": "merlin",
+        "see": {"spies": ["b", "c"]},
+    }
+    session = services.session_create(setup=parse_setup(body), body=body)
     for url in (
         "/admin/avalonbot/botsession/",
         f"/admin/avalonbot/botsession/{session.pk}/change/",

@@ -163,7 +163,8 @@ def test_services_remember_own_cards(db, settings, monkeypatch):
     names = [f"P{i}" for i in range(10)]
     assassin, oberon = roles.index("assassin"), roles.index("oberon")
     other = next(s for s in range(10) if not game.evil(s))
-    session = services.session_create(body=session_body(game, assassin, names))
+    body = session_body(game, assassin, names)
+    session = services.session_create(setup=parse_setup(body), body=body)
     game.propose(game.leader, [assassin, oberon, other])
     for s in range(10):
         game.vote(s, True)
