@@ -311,7 +311,8 @@ WATCHPARTY_RATE_JOIN = env.str("WATCHPARTY_RATE_JOIN", default="10/m")
 WATCHPARTY_RATE_WS = env.str("WATCHPARTY_RATE_WS", default="100/m")
 WATCHPARTY_ICE_SERVERS = env.json("WATCHPARTY_ICE_SERVERS", default=[])
 TERMINALS_TMUX_SOCKET = env.str("TERMINALS_TMUX_SOCKET", default="")
-AVALON_API_KEY = env.list("AVALON_API_KEY", default=[])
+# "k1, k2" in an env file means two keys; the keys themselves are compared exactly.
+AVALON_API_KEY = [key.strip() for key in env.list("AVALON_API_KEY", default=[]) if key.strip()]
 # A bot session with no call for this many seconds is ended ("expired") and answers 404.
 AVALON_SESSION_TTL = env.int("AVALON_SESSION_TTL", default=24 * 3600)
 
