@@ -8,9 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
 from config.errors import BadRequestError, DomainError, PayloadTooLargeError
 from config.net import scope_client_ip
@@ -19,6 +22,11 @@ from config.parsers import loads
 logger = logging.getLogger(__name__)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+# A dependency is down (Redis behind the channel layer, the database): the client should retry.
+OUTAGE_ERRORS = (RedisError, OSError, TimeoutError, OperationalError, InterfaceError)
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "Try Again Later": a dependency is unavailable
+CLOSE_INTERNAL_ERROR = 1011  # RFC 6455 "Internal Error": a bug, logged with its traceback
 
 
 def _origin_tuple(url: str) -> tuple[str, str, int] | None:
@@ -125,9 +133,46 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
 
     Subclasses implement `receive_json` and may override `error_message` for their spec.
     Frames that are binary, too large, or not JSON become errors; the socket stays open.
+
+    A handshake never ends in an HTTP 500: if `connect` raises (the channel layer's
+    `group_add` while Redis is down, the database gone), the socket is accepted and closed
+    with 1013 (try again later) for an outage, 1011 for anything else; either is logged.
+    Leaving the channel layer's groups on disconnect during an outage is logged, not raised.
     """
 
     max_frame_bytes = 64 * 1024
+    accepted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def websocket_connect(self, message: dict) -> None:
+        try:
+            await super().websocket_connect(message)
+        except OUTAGE_ERRORS as exc:
+            logger.warning("websocket %s refused: a dependency is down: %r", self._path(), exc)
+            await self._refuse(CLOSE_TRY_AGAIN)
+        except Exception:
+            logger.exception("websocket %s refused: connect failed", self._path())
+            await self._refuse(CLOSE_INTERNAL_ERROR)
+
+    async def _refuse(self, code: int) -> None:
+        # Closing before accepting would answer the handshake with a bare 403; accepting first
+        # lets the client read a close code that says why.
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=code)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        try:
+            await super().websocket_disconnect(message)
+        except OUTAGE_ERRORS as exc:
+            logger.warning("websocket %s: cleanup on disconnect failed: %r", self._path(), exc)
+            raise StopConsumer() from None
+
+    def _path(self) -> str:
+        return str(self.scope.get("path", ""))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

@@ -172,6 +172,114 @@ def test_redis_down_bingo_pin_attempts_fail_closed(apps):
             )
 
 
+def closed_with(base: str, path: str) -> int | None:
+    """Open a socket and read until it closes: the close code (None if it stays open 10 s).
+
+    An HTTP error instead of the handshake (a 500) raises InvalidStatus.
+    """
+    with ws_open(base, path) as ws:
+        deadline = time.monotonic() + 10
+        try:
+            while time.monotonic() < deadline:
+                ws.recv(timeout=deadline - time.monotonic())
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd is not None else None
+        except TimeoutError:
+            return None
+    return None
+
+
+def test_redis_down_committed_writes_answer_2xx_and_handshakes_close_1013(apps):
+    """A broadcast after commit that fails must not change the reply: the draw and the claim
+    are stored, so a 500 would make a retrying client draw / claim twice. Handshakes that
+    need the channel layer are refused with close code 1013 (try again later), not HTTP 500.
+
+    (Before: the draw and the claim answered 500 with their rows stored, and the bingo and
+    terminal handshakes answered HTTP 500.)
+    """
+    cluster, info, tmux = apps
+    a = cluster.servers[0]
+    game_id, _ = info["games"][1]
+    token = info["operator"]
+    tmux_shell(tmux, "outage")
+    room = party_create(a.url)
+    logged = a.log_path.stat().st_size
+    draws_before = stored_draws(cluster, game_id)
+    cluster.stop_redis()
+    try:
+        draw = requests.post(
+            f"{a.url}/bingo/games/{game_id}/draw",
+            headers={"X-Session-Id": info["admin"]},
+            timeout=15,
+        )
+        assert draw.status_code == 200, draw.text
+        assert stored_draws(cluster, game_id) == [*draws_before, draw.json()["number"]]
+
+        claim = requests.post(
+            f"{a.url}/terminals/api/sessions/outage/claim",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=15,
+        )
+        assert claim.status_code == 200, claim.text
+        assert claim.json()["success"] is True
+        assert (
+            cluster_shell(
+                cluster,
+                "from terminals.models import Claim;"
+                "print(Claim.objects.get(session_name='outage').user.email)",
+            )
+            == "olga@example.com"
+        )
+
+        log = a.log_path.read_bytes()[logged:].decode(errors="replace")
+        assert "broadcast bingo.draw to " in log and "failed (channel layer unavailable)" in log
+        assert "broadcast terminals.claimed to " in log
+        assert unhandled(log) == []
+
+        # Handshakes: the channel layer is needed to join a group, so try again later.
+        player = bingo_player(a.url, "outage-socket")
+        assert closed_with(a.url, f"/bingo/ws/games/{game_id}?token={player}") == 1013
+        assert closed_with(a.url, f"/terminals/ws?token={token}") == 1013
+        assert closed_with(a.url, f"/terminals/ws/terminal/outage?token={token}") == 1013
+        # A watch party's socket needs no channel layer: it still opens, for this process.
+        with ws_open(a.url, f"/watchparty/ws/{room['id']}?token={room['token']}") as ws:
+            assert recv_until(ws, lambda m: m["type"] == "session_state")["payload"]["you"][
+                "is_host"
+            ]
+        log = a.log_path.read_bytes()[logged:].decode(errors="replace")
+        assert "refused: a dependency is down" in log
+        assert unhandled(log) == []
+    finally:
+        cluster.start_redis()
+        for server in cluster.servers:
+            assert until(
+                lambda s=server: requests.get(f"{s.url}/ready", timeout=5).status_code == 200
+            )
+    # With Redis back the same handshake works at once.
+    with ws_open(a.url, f"/terminals/ws?token={token}") as ws:
+        recv_until(ws, lambda m: m["type"] == "sessions")
+
+
+def stored_draws(cluster, game_id: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """The game's draws in the database, in order."""
+    out = cluster_shell(
+        cluster,
+        "from bingo.models import Draw;"
+        f"print(list(Draw.objects.filter(game__public_id={game_id!r})"
+        ".order_by('sequence').values_list('number', flat=True)))",
+    )
+    return json.loads(out)
+
+
+def unhandled(log: str) -> list[str]:
+    """Lines of a Daphne log that tell of an uncaught error: a 500 or a consumer that raised."""
+    return [
+        line
+        for line in log.splitlines()
+        if "Internal Server Error" in line or "Exception inside application" in line
+    ]
+
+
 def test_after_a_redis_restart_sockets_reconnect_and_updates_cross_processes(apps):
     cluster, info, _ = apps
     a, b = (s.url for s in cluster.servers)
