@@ -9,6 +9,7 @@ A reconnect storm (300 sockets at once onto one process) is served and cleaned u
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -189,24 +190,39 @@ def closed_with(base: str, path: str) -> int | None:
     return None
 
 
-def test_redis_down_committed_writes_answer_2xx_and_handshakes_close_1013(apps):
-    """A broadcast after commit that fails must not change the reply: the draw and the claim
-    are stored, so a 500 would make a retrying client draw / claim twice. Handshakes that
-    need the channel layer are refused with close code 1013 (try again later), not HTTP 500.
+@contextlib.contextmanager
+def redis_down(cluster):  # type: ignore[no-untyped-def]
+    """Redis stopped for the block; then started again and every process ready."""
+    cluster.stop_redis()
+    try:
+        yield
+    finally:
+        cluster.start_redis()
+        for server in cluster.servers:
+            assert until(
+                lambda s=server: requests.get(f"{s.url}/ready", timeout=5).status_code == 200
+            )
 
-    (Before: the draw and the claim answered 500 with their rows stored, and the bingo and
-    terminal handshakes answered HTTP 500.)
+
+def log_since(server, offset: int) -> str:  # type: ignore[no-untyped-def]
+    return server.log_path.read_bytes()[offset:].decode(errors="replace")
+
+
+def test_redis_down_a_committed_draw_or_claim_answers_2xx_and_the_failed_broadcast_is_logged(
+    apps,
+):
+    """A broadcast after commit that fails must not change the reply: the draw and the claim
+    are stored, so a 500 would make a retrying client draw / claim a second time.
+
+    (Before: both answered 500 with their rows stored.)
     """
     cluster, info, tmux = apps
     a = cluster.servers[0]
     game_id, _ = info["games"][1]
-    token = info["operator"]
     tmux_shell(tmux, "outage")
-    room = party_create(a.url)
-    logged = a.log_path.stat().st_size
+    offset = a.log_path.stat().st_size
     draws_before = stored_draws(cluster, game_id)
-    cluster.stop_redis()
-    try:
+    with redis_down(cluster):
         draw = requests.post(
             f"{a.url}/bingo/games/{game_id}/draw",
             headers={"X-Session-Id": info["admin"]},
@@ -217,47 +233,64 @@ def test_redis_down_committed_writes_answer_2xx_and_handshakes_close_1013(apps):
 
         claim = requests.post(
             f"{a.url}/terminals/api/sessions/outage/claim",
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {info['operator']}"},
             timeout=15,
         )
         assert claim.status_code == 200, claim.text
         assert claim.json()["success"] is True
-        assert (
-            cluster_shell(
-                cluster,
-                "from terminals.models import Claim;"
-                "print(Claim.objects.get(session_name='outage').user.email)",
-            )
-            == "olga@example.com"
+        assert claim.json()["claim"]["sessionId"] == "outage"
+        holder = cluster_shell(
+            cluster,
+            "from terminals.models import Claim;"
+            "print(Claim.objects.get(session_name='outage').user.email)",
         )
+        assert holder == "olga@example.com"
 
-        log = a.log_path.read_bytes()[logged:].decode(errors="replace")
-        assert "broadcast bingo.draw to " in log and "failed (channel layer unavailable)" in log
-        assert "broadcast terminals.claimed to " in log
+        log = log_since(a, offset)
+        assert f"broadcast bingo.draw to bingo.game.{game_id} failed" in log
+        assert "broadcast terminals.claimed to terminals.session.outage failed" in log
         assert unhandled(log) == []
 
-        # Handshakes: the channel layer is needed to join a group, so try again later.
-        player = bingo_player(a.url, "outage-socket")
-        assert closed_with(a.url, f"/bingo/ws/games/{game_id}?token={player}") == 1013
-        assert closed_with(a.url, f"/terminals/ws?token={token}") == 1013
-        assert closed_with(a.url, f"/terminals/ws/terminal/outage?token={token}") == 1013
-        # A watch party's socket needs no channel layer: it still opens, for this process.
+
+def test_redis_down_socket_handshakes_close_4013_not_http_500(apps):
+    """Sockets that need the channel layer (to join their groups) are accepted and closed
+    with 4013, try again later; a watch party's, which needs none, opens. Once Redis is back
+    the same handshakes work at once.
+
+    (Before: the bingo and terminal handshakes answered HTTP 500.)
+    """
+    cluster, info, tmux = apps
+    a = cluster.servers[0]
+    game_id, _ = info["games"][1]
+    token = info["operator"]
+    tmux_shell(tmux, "handshake")
+    room = party_create(a.url)
+    player = bingo_player(a.url, "outage-socket")
+    paths = (
+        f"/bingo/ws/games/{game_id}?token={player}",
+        f"/terminals/ws?token={token}",
+        f"/terminals/ws/terminal/handshake?token={token}",
+    )
+    offset = a.log_path.stat().st_size
+    with redis_down(cluster):
+        for path in paths:
+            try:
+                code = closed_with(a.url, path)
+            except InvalidStatus as exc:
+                pytest.fail(f"{path.split('?')[0]}: handshake answered {exc}")
+            assert code == 4013, f"{path.split('?')[0]} closed with {code}"
         with ws_open(a.url, f"/watchparty/ws/{room['id']}?token={room['token']}") as ws:
-            assert recv_until(ws, lambda m: m["type"] == "session_state")["payload"]["you"][
-                "is_host"
-            ]
-        log = a.log_path.read_bytes()[logged:].decode(errors="replace")
-        assert "refused: a dependency is down" in log
+            state = recv_until(ws, lambda m: m["type"] == "session_state")
+            assert state["payload"]["you"]["is_host"] is True
+        log = log_since(a, offset)
+        assert log.count("refused: a dependency is down") == len(paths)
         assert unhandled(log) == []
-    finally:
-        cluster.start_redis()
-        for server in cluster.servers:
-            assert until(
-                lambda s=server: requests.get(f"{s.url}/ready", timeout=5).status_code == 200
-            )
-    # With Redis back the same handshake works at once.
-    with ws_open(a.url, f"/terminals/ws?token={token}") as ws:
+    with ws_open(a.url, paths[0]) as ws:
+        recv_until(ws, lambda m: m["type"] == "state")
+    with ws_open(a.url, paths[1]) as ws:
         recv_until(ws, lambda m: m["type"] == "sessions")
+    with ws_open(a.url, paths[2]) as ws:
+        assert recv_until(ws, lambda m: m["type"] == "connected")["sessionId"] == "handshake"
 
 
 def stored_draws(cluster, game_id: str) -> list[int]:  # type: ignore[no-untyped-def]
