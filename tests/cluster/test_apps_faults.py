@@ -254,10 +254,12 @@ def test_redis_down_a_committed_draw_or_claim_answers_2xx_and_the_failed_broadca
 
 def test_redis_down_socket_handshakes_close_4013_not_http_500(apps):
     """Sockets that need the channel layer (to join their groups) are accepted and closed
-    with 4013, try again later; a watch party's, which needs none, opens. Once Redis is back
+    with 4013, try again later; a watch party's, which needs none, opens; an open bingo
+    socket, which can no longer hear its groups, is closed with 4013 too. Once Redis is back
     the same handshakes work at once.
 
-    (Before: the bingo and terminal handshakes answered HTTP 500.)
+    (Before: the bingo and terminal handshakes answered HTTP 500, and the open socket's
+    consumer raised, "Exception inside application", closed 1011 by Daphne.)
     """
     cluster, info, tmux = apps
     a = cluster.servers[0]
@@ -271,8 +273,14 @@ def test_redis_down_socket_handshakes_close_4013_not_http_500(apps):
         f"/terminals/ws?token={token}",
         f"/terminals/ws/terminal/handshake?token={token}",
     )
+    open_ws = ws_open(a.url, paths[0])
+    recv_until(open_ws, lambda m: m["type"] == "state")
     offset = a.log_path.stat().st_size
     with redis_down(cluster):
+        # An open socket can no longer hear its groups: it is closed, to reconnect and rejoin.
+        with pytest.raises(ConnectionClosed) as closed:
+            recv_until(open_ws, lambda m: False, timeout=15)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4013
         for path in paths:
             try:
                 code = closed_with(a.url, path)
