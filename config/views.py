@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import caches
 from django.db import connection
@@ -66,10 +67,22 @@ async def _check_channel_layer() -> None:
 
 
 def _in_thread(check: Callable[[], None]) -> Awaitable[None]:
-    # run_in_executor, not sync_to_async: cancelling sync_to_async waits for its thread, so a
-    # check hung on a dead connection would hold /ready past its timeout for as long as TCP
-    # takes to give up (minutes).
-    return asyncio.get_running_loop().run_in_executor(_check_threads, check)
+    """`check` on one of the checks' threads, shielded: a timed-out check is abandoned.
+
+    Cancelling sync_to_async waits for its thread, so a check hung on a dead connection would
+    otherwise hold /ready past its timeout for as long as TCP takes to give up (minutes).
+    """
+    task = asyncio.ensure_future(
+        sync_to_async(check, thread_sensitive=False, executor=_check_threads)()
+    )
+    task.add_done_callback(_collect)
+    return asyncio.shield(task)
+
+
+def _collect(task: asyncio.Future) -> None:
+    """An abandoned check may end, or fail, long after /ready answered: nothing to report."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _run_check(name: str, check: Awaitable[None]) -> str:
