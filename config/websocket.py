@@ -153,8 +153,8 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except OUTAGE_ERRORS as exc:  # from the channel layer's receive loop
-            logger.warning("websocket %s closed: the channel layer failed: %r", self._path(), exc)
+        except OUTAGE_ERRORS as exc:  # the channel layer's receive loop, or a handler
+            logger.warning("websocket %s closed: a dependency is down: %r", self._path(), exc)
             await self._refuse(CLOSE_TRY_AGAIN)
             if self.connecting:  # what connect set up (tasks, groups, presence) is undone
                 with contextlib.suppress(StopConsumer):
