@@ -35,6 +35,11 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 2.0  # seconds `join` waits for Redis to confirm a subscription
+PUBLISH_TIMEOUT = 2.0  # seconds a publication may wait for Redis before it is given up
+
+# What an unreachable or unanswering Redis raises. A publication that fails is logged, never
+# raised: it reports a change that is already committed, and the request that made it stands.
+_OUTAGE = (RedisError, OSError, TimeoutError)
 
 _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Relay] = weakref.WeakKeyDictionary()
 
@@ -132,9 +137,9 @@ class Relay:
             return
         message = json.dumps({"room": room, "origin": self.origin, "event": event})
         try:
-            await self.redis.publish(self.channel(room), message)
-        except RedisError:
-            logger.warning("relay: Redis unavailable; %s reached this process only", room)
+            await asyncio.wait_for(self.redis.publish(self.channel(room), message), PUBLISH_TIMEOUT)
+        except _OUTAGE as exc:
+            logger.warning("relay: Redis unavailable (%r); %s reached this process only", exc, room)
 
     async def deliver(self, room: str, event: dict) -> None:
         handler_name = event["type"].replace(".", "_")
@@ -241,10 +246,16 @@ async def call(fn: Callable[..., Any], /, **kwargs: Any) -> Any:
 
 
 async def apublish(room: str, event: dict) -> None:
+    """Publish to `room` (see `Relay.publish`). Never raises for Redis: a failure is logged."""
     relay = _relays.get(asyncio.get_running_loop())
     if relay is not None:
         await relay.publish(room, event)
     elif settings.REDIS_URL:  # no sockets on this loop: only other processes can have members
         message = json.dumps({"room": room, "origin": "", "event": event})
-        async with Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2) as redis:
-            await redis.publish(Relay.channel(room), message)
+        try:
+            async with Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=PUBLISH_TIMEOUT
+            ) as redis:
+                await redis.publish(Relay.channel(room), message)
+        except _OUTAGE as exc:
+            logger.warning("relay: Redis unavailable (%r); %s reached no other process", exc, room)

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -16,7 +18,12 @@ from config.errors import is_api_path, json_error
 
 logger = logging.getLogger(__name__)
 
-CHECK_TIMEOUT = 3.0
+CHECK_TIMEOUT = 3.0  # seconds: past it a check counts as failed and /ready answers
+
+# The blocking checks run on threads of their own, not the event loop's default pool (which
+# also resolves host names): a check stuck on a dead connection must not take those threads.
+# A check that outlives CHECK_TIMEOUT is abandoned, not awaited, so /ready always answers.
+_check_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ready-check")
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -25,9 +32,20 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    """`SELECT 1` on a connection of its own, closed afterwards.
+
+    This runs on a worker thread of the event loop's pool, where no request starts or finishes,
+    so nothing else ever closes a connection left there. One kept open would break when the
+    database restarts and fail every later check on that thread (a process stayed "not ready"
+    for 16 minutes after a PostgreSQL restart while its requests were served). Closed each
+    time, the next check opens a fresh one: readiness follows the database within a probe.
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
 
 
 def _check_cache() -> None:
@@ -48,21 +66,47 @@ async def _check_channel_layer() -> None:
         raise RuntimeError("channel layer returned another message")
 
 
+def _in_thread(check: Callable[[], None]) -> Awaitable[None]:
+    """`check` on one of the checks' threads, shielded: a timed-out check is abandoned.
+
+    Cancelling sync_to_async waits for its thread, so a check hung on a dead connection would
+    otherwise hold /ready past its timeout for as long as TCP takes to give up (minutes).
+    """
+    task = asyncio.ensure_future(
+        sync_to_async(check, thread_sensitive=False, executor=_check_threads)()
+    )
+    task.add_done_callback(_collect)
+    return asyncio.shield(task)
+
+
+def _collect(task: asyncio.Future) -> None:
+    """An abandoned check may end, or fail, long after /ready answered: nothing to report."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _run_check(name: str, check: Awaitable[None]) -> str:
+    try:
+        await asyncio.wait_for(check, timeout=CHECK_TIMEOUT)
+    except Exception as exc:
+        logger.warning("ready check %s failed: %r", name, exc)
+        return "unavailable"
+    return "ok"
+
+
 async def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 only when the database, cache and channel layer all answer."""
+    """Readiness: 200 only when the database, cache and channel layer all answer.
+
+    The checks run together and each is given CHECK_TIMEOUT, so the answer comes within it.
+    Nothing is remembered between probes: each one finds out afresh.
+    """
     checks = {
-        "database": sync_to_async(_check_database, thread_sensitive=False)(),
-        "cache": sync_to_async(_check_cache, thread_sensitive=False)(),
+        "database": _in_thread(_check_database),
+        "cache": _in_thread(_check_cache),
         "channel_layer": _check_channel_layer(),
     }
-    results: dict[str, str] = {}
-    for name, check in checks.items():
-        try:
-            await asyncio.wait_for(check, timeout=CHECK_TIMEOUT)
-            results[name] = "ok"
-        except Exception as exc:
-            logger.warning("ready check %s failed: %r", name, exc)
-            results[name] = "unavailable"
+    outcomes = await asyncio.gather(*(_run_check(n, c) for n, c in checks.items()))
+    results = dict(zip(checks, outcomes, strict=True))
     healthy = all(value == "ok" for value in results.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": results}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
 from config.errors import BadRequestError, DomainError, PayloadTooLargeError
 from config.net import scope_client_ip
@@ -19,6 +23,13 @@ from config.parsers import loads
 logger = logging.getLogger(__name__)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+# A dependency is down (Redis behind the channel layer, the database): the client should retry.
+OUTAGE_ERRORS = (RedisError, OSError, TimeoutError, OperationalError, InterfaceError)
+# RFC 6455's 1013 "Try Again Later" and 1011 "Internal Error", in the application range: Daphne
+# (autobahn) lets an application close only with 1000 or 3000-4999, and raises on any other.
+CLOSE_TRY_AGAIN = 4013  # a dependency is unavailable: reconnect in a moment
+CLOSE_INTERNAL_ERROR = 4011  # a bug: logged with its traceback
 
 
 def _origin_tuple(url: str) -> tuple[str, str, int] | None:
@@ -127,9 +138,67 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
 
     Subclasses implement `receive_json` and may override `error_message` for their spec.
     Frames that are binary, too large, or not JSON become errors; the socket stays open.
+
+    A handshake never ends in an HTTP 500: if `connect` raises (the channel layer's
+    `group_add` while Redis is down, the database gone), the socket is accepted and closed
+    with 4013 (try again later) for an outage, 4011 for anything else; either is logged.
+    If the channel layer fails under an open socket (Redis gone: its messages can no longer
+    be received), the socket is closed with 4013 and cleaned up, so the client reconnects
+    and rejoins its groups. Leaving the groups during an outage is logged, not raised.
     """
 
     max_frame_bytes = 64 * 1024
+    accepted = False
+    closing = False
+    connecting = False
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except OUTAGE_ERRORS as exc:  # the channel layer's receive loop, or a handler
+            logger.warning("websocket %s closed: a dependency is down: %r", self._path(), exc)
+            await self._refuse(CLOSE_TRY_AGAIN)
+            if self.connecting:  # what connect set up (tasks, groups, presence) is undone
+                with contextlib.suppress(StopConsumer):
+                    await self.websocket_disconnect({"code": CLOSE_TRY_AGAIN})
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
+    async def websocket_connect(self, message: dict) -> None:
+        self.connecting = True
+        try:
+            await super().websocket_connect(message)
+        except OUTAGE_ERRORS as exc:
+            logger.warning("websocket %s refused: a dependency is down: %r", self._path(), exc)
+            await self._refuse(CLOSE_TRY_AGAIN)
+        except Exception:
+            logger.exception("websocket %s refused: connect failed", self._path())
+            await self._refuse(CLOSE_INTERNAL_ERROR)
+
+    async def _refuse(self, code: int) -> None:
+        # Closing before accepting would answer the handshake with a bare 403; accepting first
+        # lets the client read a close code that says why.
+        if self.closing:
+            return
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=code)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        try:
+            await super().websocket_disconnect(message)
+        except OUTAGE_ERRORS as exc:
+            logger.warning("websocket %s: cleanup on disconnect failed: %r", self._path(), exc)
+            raise StopConsumer() from None
+
+    def _path(self) -> str:
+        return str(self.scope.get("path", ""))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

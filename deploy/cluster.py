@@ -53,7 +53,7 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_read_timeout 3600s;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;
         }}
     }}
@@ -250,7 +250,7 @@ class Cluster:
             for path in [self.data / "nginx-tmp"]:
                 shutil.chown(path, user="nobody")
         servers = "\n".join(
-            f"        server 127.0.0.1:{s.port} max_fails=1 fail_timeout=2s;" for s in self.servers
+            f"        server 127.0.0.1:{s.port} max_fails=3 fail_timeout=5s;" for s in self.servers
         )
         conf = self.data / "nginx.conf"
         conf.write_text(

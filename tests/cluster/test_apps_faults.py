@@ -9,6 +9,7 @@ A reconnect storm (300 sockets at once onto one process) is served and cleaned u
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -170,6 +171,154 @@ def test_redis_down_bingo_pin_attempts_fail_closed(apps):
             assert until(
                 lambda s=server: requests.get(f"{s.url}/ready", timeout=5).status_code == 200
             )
+
+
+def closed_with(base: str, path: str) -> int | None:
+    """Open a socket and read until it closes: the close code (None if it stays open 10 s).
+
+    An HTTP error instead of the handshake (a 500) raises InvalidStatus.
+    """
+    with ws_open(base, path) as ws:
+        deadline = time.monotonic() + 10
+        try:
+            while time.monotonic() < deadline:
+                ws.recv(timeout=deadline - time.monotonic())
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd is not None else None
+        except TimeoutError:
+            return None
+    return None
+
+
+@contextlib.contextmanager
+def redis_down(cluster):  # type: ignore[no-untyped-def]
+    """Redis stopped for the block; then started again and every process ready."""
+    cluster.stop_redis()
+    try:
+        yield
+    finally:
+        cluster.start_redis()
+        for server in cluster.servers:
+            assert until(
+                lambda s=server: requests.get(f"{s.url}/ready", timeout=5).status_code == 200
+            )
+
+
+def log_since(server, offset: int) -> str:  # type: ignore[no-untyped-def]
+    return server.log_path.read_bytes()[offset:].decode(errors="replace")
+
+
+def test_redis_down_a_committed_draw_or_claim_answers_2xx_and_the_failed_broadcast_is_logged(
+    apps,
+):
+    """A broadcast after commit that fails must not change the reply: the draw and the claim
+    are stored, so a 500 would make a retrying client draw / claim a second time.
+
+    (Before: both answered 500 with their rows stored.)
+    """
+    cluster, info, tmux = apps
+    a = cluster.servers[0]
+    game_id, _ = info["games"][1]
+    tmux_shell(tmux, "outage")
+    offset = a.log_path.stat().st_size
+    draws_before = stored_draws(cluster, game_id)
+    with redis_down(cluster):
+        draw = requests.post(
+            f"{a.url}/bingo/games/{game_id}/draw",
+            headers={"X-Session-Id": info["admin"]},
+            timeout=15,
+        )
+        assert draw.status_code == 200, draw.text
+        assert stored_draws(cluster, game_id) == [*draws_before, draw.json()["number"]]
+
+        claim = requests.post(
+            f"{a.url}/terminals/api/sessions/outage/claim",
+            headers={"Authorization": f"Bearer {info['operator']}"},
+            timeout=15,
+        )
+        assert claim.status_code == 200, claim.text
+        assert claim.json()["success"] is True
+        assert claim.json()["claim"]["sessionId"] == "outage"
+        holder = cluster_shell(
+            cluster,
+            "from terminals.models import Claim;"
+            "print(Claim.objects.get(session_name='outage').user.email)",
+        )
+        assert holder == "olga@example.com"
+
+        log = log_since(a, offset)
+        assert f"broadcast bingo.draw to bingo.game.{game_id} failed" in log
+        assert "broadcast terminals.claimed to terminals.session.outage failed" in log
+        assert unhandled(log) == []
+
+
+def test_redis_down_socket_handshakes_close_4013_not_http_500(apps):
+    """Sockets that need the channel layer (to join their groups) are accepted and closed
+    with 4013, try again later; a watch party's, which needs none, opens; an open bingo
+    socket, which can no longer hear its groups, is closed with 4013 too. Once Redis is back
+    the same handshakes work at once.
+
+    (Before: the bingo and terminal handshakes answered HTTP 500, and the open socket's
+    consumer raised, "Exception inside application", closed 1011 by Daphne.)
+    """
+    cluster, info, tmux = apps
+    a = cluster.servers[0]
+    game_id, _ = info["games"][1]
+    token = info["operator"]
+    tmux_shell(tmux, "handshake")
+    room = party_create(a.url)
+    player = bingo_player(a.url, "outage-socket")
+    paths = (
+        f"/bingo/ws/games/{game_id}?token={player}",
+        f"/terminals/ws?token={token}",
+        f"/terminals/ws/terminal/handshake?token={token}",
+    )
+    open_ws = ws_open(a.url, paths[0])
+    recv_until(open_ws, lambda m: m["type"] == "state")
+    offset = a.log_path.stat().st_size
+    with redis_down(cluster):
+        # An open socket can no longer hear its groups: it is closed, to reconnect and rejoin.
+        with pytest.raises(ConnectionClosed) as closed:
+            recv_until(open_ws, lambda m: False, timeout=15)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4013
+        for path in paths:
+            try:
+                code = closed_with(a.url, path)
+            except InvalidStatus as exc:
+                pytest.fail(f"{path.split('?')[0]}: handshake answered {exc}")
+            assert code == 4013, f"{path.split('?')[0]} closed with {code}"
+        with ws_open(a.url, f"/watchparty/ws/{room['id']}?token={room['token']}") as ws:
+            state = recv_until(ws, lambda m: m["type"] == "session_state")
+            assert state["payload"]["you"]["is_host"] is True
+        log = log_since(a, offset)
+        assert log.count("refused: a dependency is down") == len(paths)
+        assert unhandled(log) == []
+    with ws_open(a.url, paths[0]) as ws:
+        recv_until(ws, lambda m: m["type"] == "state")
+    with ws_open(a.url, paths[1]) as ws:
+        recv_until(ws, lambda m: m["type"] == "sessions")
+    with ws_open(a.url, paths[2]) as ws:
+        assert recv_until(ws, lambda m: m["type"] == "connected")["sessionId"] == "handshake"
+
+
+def stored_draws(cluster, game_id: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """The game's draws in the database, in order."""
+    out = cluster_shell(
+        cluster,
+        "from bingo.models import Draw;"
+        f"print(list(Draw.objects.filter(game__public_id={game_id!r})"
+        ".order_by('sequence').values_list('number', flat=True)))",
+    )
+    return json.loads(out)
+
+
+def unhandled(log: str) -> list[str]:
+    """Lines of a Daphne log that tell of an uncaught error: a 500 or a consumer that raised."""
+    return [
+        line
+        for line in log.splitlines()
+        if "Internal Server Error" in line or "Exception inside application" in line
+    ]
 
 
 def test_after_a_redis_restart_sockets_reconnect_and_updates_cross_processes(apps):
