@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from config.errors import DomainError
-from config.websocket import JsonConsumer
+from config.websocket import CLOSE_TRY_AGAIN, JsonConsumer
 from terminals import selectors, services, streams, tmux, transport
 from terminals.exceptions import (
     NotOperatorError,
@@ -33,7 +33,9 @@ from terminals.permissions import is_member
 
 logger = logging.getLogger(__name__)
 
-CLOSE_AUTH, CLOSE_NOT_FOUND, CLOSE_HEARTBEAT, CLOSE_UNAVAILABLE = 4001, 4004, 4000, 1013
+# tmux unreachable: 4013, the platform's "try again later" (Daphne cannot send 1013 itself).
+CLOSE_AUTH, CLOSE_NOT_FOUND, CLOSE_HEARTBEAT = 4001, 4004, 4000
+CLOSE_UNAVAILABLE = CLOSE_TRY_AGAIN
 CLOSE_NOT_MEMBER = 4003  # signed in, but not a member of the workspace
 # 1001 on shutdown is written by terminals/transport.py (Daphne refuses it from the app).
 

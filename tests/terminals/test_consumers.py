@@ -579,7 +579,7 @@ async def test_sockets_when_tmux_is_unreachable(people, settings):
     settings.TERMINALS_TMUX_SOCKET = "/etc/hostname/not-a-socket"
     comm = communicator("/terminals/ws/terminal/main", people["viewer"])
     await comm.connect()
-    assert await closed_with(comm) == 1013
+    assert await closed_with(comm) == 4013
     comm = communicator("/terminals/ws", people["op"])
     assert (await comm.connect())[0]
     await comm.send_json_to({"type": "subscribe", "sessionId": "main"})
