@@ -1,12 +1,23 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+
+from config.net import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUP
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits count: Lobby's one rule (X-Forwarded-For only from
+        LOBBY_TRUSTED_PROXIES), so behind nginx each client has its own limits."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
