@@ -18,9 +18,12 @@ from accounts.models import Role, User
 from tests import servers
 from tests.config.test_security_headers import POLICY
 from tests.conftest import server_env, session_cookie_for
-from tests.pagewait import wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Under script-src 'self' (no 'unsafe-eval'), page.wait_for_function needs a function source
+# ("() => ..."): Playwright eval()s the string once, from DevTools, which CSP lets through, then
+# calls the function on each poll. An expression is eval()ed on every poll, which CSP refuses.
 
 # Runs before any page script: every violation the document (or a frame) reports is passed on.
 # Each report's promise settles once the test's callback has run (see Watched.flush).
@@ -196,17 +199,21 @@ def test_signed_in_pages_run_with_no_csp_violation(browser, world):
         page.get_by_test_id("display-name").fill("Hosty")
         page.get_by_test_id("create").click()
         page.wait_for_url(re.compile(r"/watchparty/room/[0-9a-f-]{36}$"))
-        wait_for_js(page, "document.getElementById('status').textContent === 'Connected'")
+        page.wait_for_function(
+            "() => document.getElementById('status').textContent === 'Connected'"
+        )
         page.get_by_test_id("media-url").fill(EXTERNAL_MEDIA)
         page.get_by_test_id("load-media").click()
-        wait_for_js(page, "document.getElementById('player').readyState >= 1")
+        page.wait_for_function("() => document.getElementById('player').readyState >= 1")
         owner.flush()
         owner.visited.append("/watchparty/room/…")
 
         # terminals: xterm.js over the socket, the live list, a recording played back
         owner.visit("/terminals/", selector("#sessions-card[data-live='1']"))
         owner.visit("/terminals/s/main", selector("#terminal-app[data-connected='1']"))
-        wait_for_js(page, "document.querySelector('.xterm-rows').innerText.includes('$')")
+        page.wait_for_function(
+            "() => document.querySelector('.xterm-rows').innerText.includes('$')"
+        )
         owner.visit("/terminals/recordings")
         owner.visit(
             f"/terminals/recordings/{world['recording']}", selector("#player-app[data-ready='1']")
