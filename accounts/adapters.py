@@ -1,10 +1,12 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from accounts.services import first_account_promote
 from accounts.validators import email_is_confusable, validate_email_not_confusable
+from config.net import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,6 +24,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             first_account_promote(user=user)
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits count: Lobby's one rule (X-Forwarded-For only from
+        LOBBY_TRUSTED_PROXIES), so behind nginx each client has its own limits."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

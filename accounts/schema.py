@@ -15,6 +15,18 @@ class BearerSessionScheme(OpenApiAuthenticationExtension):
         }
 
 
+class GuestBearerSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.GuestBearerSessionAuthentication"
+    name = "proofPlayBearer"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "On /bingo/ only: an API session id, a ProofPlay guest's included.",
+        }
+
+
 class CookieSessionScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.CookieSessionAuthentication"
     name = "cookieAuth"

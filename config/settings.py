@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.TrustedProxyMiddleware",  # first: nothing may read X-Forwarded-Proto before
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -201,6 +203,57 @@ else:
         }
     }
 
+# --- HTTPS. Served over https (directly or behind a TLS proxy): LOBBY_HTTPS=true, or the older
+# LOBBY_SECURE_COOKIES=true, turns on secure cookies, HSTS and the redirect of plain http.
+LOBBY_HTTPS = env.bool("LOBBY_HTTPS", default=False) or env.bool(
+    "LOBBY_SECURE_COOKIES", default=False
+)
+SESSION_COOKIE_SECURE = LOBBY_HTTPS
+CSRF_COOKIE_SECURE = LOBBY_HTTPS
+SECURE_SSL_REDIRECT = LOBBY_HTTPS
+# Health checks reach the process over plain http from inside the network; they carry no
+# cookies and answer nothing secret, so they are not redirected (paths without the leading /).
+SECURE_REDIRECT_EXEMPT = [
+    r"^health$",
+    r"^ready$",
+    r"^bingo/health$",
+    r"^bingo/ready$",
+    r"^watchparty/health$",
+]
+SECURE_HSTS_SECONDS = env.int("LOBBY_HSTS_SECONDS", default=365 * 24 * 3600) if LOBBY_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("LOBBY_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("LOBBY_HSTS_PRELOAD", default=False)  # opt in: hard to undo
+# request.is_secure() believes X-Forwarded-Proto: https, but TrustedProxyMiddleware deletes that
+# header first unless the peer is in TRUSTED_PROXIES, so only our own proxy can say it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy of every response (config.middleware.ContentSecurityPolicyMiddleware).
+# Scripts only from our own static files: no inline script, handler or eval can run.
+# Styles allow 'unsafe-inline': xterm.js and Swagger UI write <style> elements at run time, and
+# pages keep a few style="" attributes. CSS runs no script, and templates escape what users write.
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    # Avatars come from the OAuth providers; Swagger UI's icons are data: URIs.
+    "img-src": [
+        "'self'",
+        "data:",
+        "https://avatars.githubusercontent.com",
+        "https://*.googleusercontent.com",
+    ],
+    "font-src": ["'self'", "data:"],
+    # A watch party plays whatever media URL its host pastes.
+    "media-src": ["'self'", "https:", "http:", "blob:"],
+    # 'self' covers ws:// and wss:// to this host (CSP 3): every socket goes to location.host.
+    "connect-src": ["'self'"],
+    "frame-src": ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
 # --- Identity
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -214,8 +267,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("LOBBY_SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -246,9 +297,9 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
 SOCIALACCOUNT_PROVIDERS = {}
-for _provider, _scope in (
-    ("github", ["read:user", "user:email"]),
-    ("google", ["profile", "email"]),
+for _provider, _scope, _authorize_origin in (
+    ("github", ["read:user", "user:email"], "https://github.com"),
+    ("google", ["profile", "email"], "https://accounts.google.com"),
 ):
     _client_id = env.str(f"{_provider.upper()}_CLIENT_ID", default="")
     _secret = env.str(f"{_provider.upper()}_CLIENT_SECRET", default="")
@@ -257,6 +308,8 @@ for _provider, _scope in (
             "APPS": [{"client_id": _client_id, "secret": _secret, "key": ""}],
             "SCOPE": _scope,
         }
+        # A sign-in form's POST may redirect on to the provider (CSP form-action covers it).
+        SECURE_CSP["form-action"].append(_authorize_origin)
 
 # --- REST APIs
 REST_FRAMEWORK = {
@@ -281,6 +334,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: it would send our schema's URL there (and CSP blocks it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }

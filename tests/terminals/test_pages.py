@@ -124,19 +124,21 @@ def test_operator_claims_types_and_viewer_sees_it_read_only(
         for page in (op_page, view_page):
             page.goto("/terminals/s/pair")
             page.wait_for_selector("#terminal-app[data-connected='1']")
-            page.wait_for_function("document.querySelector('.xterm-rows').innerText.includes('$')")
+            page.wait_for_function(
+                "() => document.querySelector('.xterm-rows').innerText.includes('$')"
+            )
         view_page.wait_for_function(
-            "document.getElementById('presence').textContent.includes('Olga')"
+            "() => document.getElementById('presence').textContent.includes('Olga')"
         )
         assert view_page.get_by_test_id("claim").count() == 0
         assert view_page.get_by_test_id("read-only").is_visible()
 
         op_page.get_by_test_id("claim").click()
         op_page.wait_for_function(
-            "document.getElementById('claim-status').textContent === 'claimed by you'"
+            "() => document.getElementById('claim-status').textContent === 'claimed by you'"
         )
         view_page.wait_for_function(
-            "document.getElementById('claim-status').textContent === 'claimed by Olga'"
+            "() => document.getElementById('claim-status').textContent === 'claimed by Olga'"
         )
         assert Claim.objects.get(session_name="pair").user == operator
 
@@ -144,7 +146,7 @@ def test_operator_claims_types_and_viewer_sees_it_read_only(
         op_page.keyboard.type("echo hi")
         op_page.keyboard.press("Enter")
         view_page.wait_for_function(
-            "Array.from(document.querySelectorAll('.xterm-rows > div'))"
+            "() => Array.from(document.querySelectorAll('.xterm-rows > div'))"
             ".some(r => r.innerText.trim() === 'hi')"
         )
         assert any(line.strip() == "hi" for line in screen_text(view_page).splitlines())
@@ -182,7 +184,7 @@ def test_page_reconnects_after_a_restart_and_gets_the_screen_back(browser, user_
     )
     server = servers.Daphne(env, port=port).start()
     page = signed_in_page(browser, server.url, user_factory(role=Role.VIEWER))
-    has_before = "document.querySelector('.xterm-rows').innerText.includes('before-9')"
+    has_before = "() => document.querySelector('.xterm-rows').innerText.includes('before-9')"
     try:
         page.goto("/terminals/s/again")
         page.wait_for_function(has_before)
@@ -282,7 +284,7 @@ def test_a_flood_ends_on_the_page_as_the_pane_is_then_live_again(
             "yes 0123456789abcdef | head -c 20000000; echo flood-done-$((6*7))", enter=True
         )
         page.wait_for_function(
-            "document.querySelector('.xterm-rows').innerText.includes('flood-done-42')",
+            "() => document.querySelector('.xterm-rows').innerText.includes('flood-done-42')",
             timeout=20_000,
         )
         pane = session.active_window.active_pane
@@ -294,7 +296,7 @@ def test_a_flood_ends_on_the_page_as_the_pane_is_then_live_again(
         wait_until(rows_match, timeout=5, what="the page to show the pane's screen")
         pane.send_keys("echo after-$((1+1))", enter=True)
         page.wait_for_function(
-            "Array.from(document.querySelectorAll('.xterm-rows > div'))"
+            "() => Array.from(document.querySelectorAll('.xterm-rows > div'))"
             ".some(r => r.innerText.trim() === 'after-2')"
         )
     finally:

@@ -84,7 +84,7 @@ def test_host_and_viewer_chat_sync_and_screen_share(browser, page, live_server_u
         # the host loads a video, seeks and plays: the viewer's player follows
         host.get_by_test_id("media-url").fill(live_server_url + MEDIA_PATH)
         host.get_by_test_id("load-media").click()
-        host.wait_for_function("document.getElementById('player').readyState >= 1")
+        host.wait_for_function("() => document.getElementById('player').readyState >= 1")
         host.evaluate(
             "() => { const v = document.getElementById('player'); v.muted = true;"
             " v.currentTime = 12; return v.play(); }"
