@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from avalonbot.bot.agents import Decision, HeuristicAgent, RandomAgent, check_legal
+from avalonbot.bot.agents import Decision, HeuristicAgent, ObserveAgent, RandomAgent, check_legal
 from avalonbot.bot.policy import BeliefAgent
 from avalonbot.bot.view import View, parse_setup, parse_view
 from avalonbot.engine import rules
@@ -25,9 +25,12 @@ from avalonbot.engine.game import ASSASSINATION, EVIL, FINISHED, GOOD, LADY, MIS
 from avalonbot.engine.proavalon import game_info, session_body
 
 AGENTS: dict[str, Callable[[], Any]] = {
-    "bot": BeliefAgent,
+    "bot": BeliefAgent,  # search as AVALON_SEARCH says (on by default)
+    "bot-search": lambda: BeliefAgent(search=True),
+    "bot-nosearch": lambda: BeliefAgent(search=False),
     "random": RandomAgent,
     "heuristic": HeuristicAgent,
+    "observe": ObserveAgent,
 }
 DEFAULT_ROLES = (rules.PERCIVAL, rules.MORGANA, rules.MORDRED, rules.OBERON)
 
