@@ -310,6 +310,7 @@ WATCHPARTY_RATE_WS = env.str("WATCHPARTY_RATE_WS", default="100/m")
 WATCHPARTY_ICE_SERVERS = env.json("WATCHPARTY_ICE_SERVERS", default=[])
 TERMINALS_TMUX_SOCKET = env.str("TERMINALS_TMUX_SOCKET", default="")
 AVALON_API_KEY = env.list("AVALON_API_KEY", default=[])
+AVALON_SEARCH = env.bool("AVALON_SEARCH", default=True)  # the bot's look-ahead
 
 # --- Static files
 STATIC_URL = "/static/"
