@@ -4,6 +4,9 @@ A side's win rate for an agent is measured with that agent in every seat of the 
 opponent agent in every seat of the other. For each deal (seed) and opponent O, three games are
 played on the same deal: (A good vs O evil), (O good vs O evil) and (O good vs A evil); A's
 margin on a side is its win rate there minus O's own win rate in the same seats.
+Mixed tables (`run_mixed`) put one agent among n - 1 copies of another, in every seat of every
+deal, and the reverse, so a bot's strength is not measured only with copies of itself; they
+report the lone seat's win rate against the other agent's own win rate in the same seats.
 Every decision goes through ProAvalon's shapes: the engine builds the seat's `gameInfo`, the
 agent sees only the parsed view (never `gameInfo.roles`).
 """
@@ -17,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from avalonbot.bot.agents import Decision, HeuristicAgent, RandomAgent, check_legal
+from avalonbot.bot.agents import Decision, HeuristicAgent, ObserveAgent, RandomAgent, check_legal
 from avalonbot.bot.policy import BeliefAgent
 from avalonbot.bot.view import View, parse_setup, parse_view
 from avalonbot.engine import rules
@@ -25,9 +28,12 @@ from avalonbot.engine.game import ASSASSINATION, EVIL, FINISHED, GOOD, LADY, MIS
 from avalonbot.engine.proavalon import game_info, session_body
 
 AGENTS: dict[str, Callable[[], Any]] = {
-    "bot": BeliefAgent,
+    "bot": BeliefAgent,  # search as AVALON_SEARCH says (on by default)
+    "bot-search": lambda: BeliefAgent(search=True),
+    "bot-nosearch": lambda: BeliefAgent(search=False),
     "random": RandomAgent,
     "heuristic": HeuristicAgent,
+    "observe": ObserveAgent,
 }
 DEFAULT_ROLES = (rules.PERCIVAL, rules.MORGANA, rules.MORDRED, rules.OBERON)
 
@@ -73,6 +79,10 @@ class GameRecord:
     winner: str
     reason: str
     decisions: int
+    seats: tuple[str, ...] = ()  # the agent in each seat
+
+    def seat_won(self, seat: int) -> bool:
+        return (self.winner == EVIL) == rules.is_evil(self.deal.roles[seat])
 
 
 class Remote(Protocol):
@@ -102,13 +112,21 @@ def play(
     deal: Deal, good: str, evil: str, remote: Callable[[], Remote] | None = None
 ) -> GameRecord:
     """One full game of `deal` with agent `good` in every good seat and `evil` in every evil one."""
+    kinds = [evil if rules.is_evil(role) else good for role in deal.roles]
+    return play_seats(deal, kinds, remote)
+
+
+def play_seats(
+    deal: Deal, kinds: list[str], remote: Callable[[], Remote] | None = None
+) -> GameRecord:
+    """One full game of `deal` with agent `kinds[seat]` in each seat (`remote`: "bot" seats)."""
     names = [f"P{i}" for i in range(deal.n)]
     game = Game(list(deal.roles), first_leader=deal.first_leader, lady_enabled=deal.lady)
     agents = {}
     setups = {}
     bodies = {}
     for seat in range(deal.n):
-        kind = evil if game.evil(seat) else good
+        kind = kinds[seat]
         agents[seat] = (kind, AGENTS[kind]())
         bodies[seat] = session_body(game, seat, names)
         setups[seat] = parse_setup(bodies[seat])
@@ -135,7 +153,12 @@ def play(
         decisions += 1
     for seat in remote_seats:
         client.end(seat, game_info(game, seat, names))  # type: ignore[union-attr]
-    return GameRecord(deal, good, evil, game.winner or "", game.reason, decisions)
+    good = sorted({kinds[s] for s in range(deal.n) if not game.evil(s)})
+    evil = sorted({kinds[s] for s in range(deal.n) if game.evil(s)})
+    winner = game.winner or ""
+    return GameRecord(
+        deal, "+".join(good), "+".join(evil), winner, game.reason, decisions, tuple(kinds)
+    )
 
 
 def _decision_from_answer(view: View, answer: dict) -> Decision:
@@ -288,4 +311,144 @@ def run(
             done += 1
             if progress:
                 progress(done, total)
+    return report
+
+
+# --- mixed tables --------------------------------------------------------------------------
+
+
+@dataclass
+class SeatTally:
+    """Win rates of one agent's seats: all, by side, by role, by position after the first
+    leader (0 leads first; n - 1 holds the first round's hammer)."""
+
+    seat: Tally = field(default_factory=Tally)
+    sides: dict[str, Tally] = field(default_factory=dict)
+    roles: dict[str, Tally] = field(default_factory=dict)
+    positions: dict[int, Tally] = field(default_factory=dict)
+
+    def add(self, record: GameRecord, seat: int) -> None:
+        won = record.seat_won(seat)
+        role = record.deal.roles[seat]
+        side = EVIL if rules.is_evil(role) else GOOD
+        self.seat.add(won)
+        self.sides.setdefault(side, Tally()).add(won)
+        self.roles.setdefault(role, Tally()).add(won)
+        position = (seat - record.deal.first_leader) % record.deal.n
+        self.positions.setdefault(position, Tally()).add(won)
+
+    def rate(self, side: str | None = None) -> float:
+        t = self.seat if side is None else self.sides.get(side, Tally())
+        return t.wins / t.games if t.games else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seat": self.seat.as_dict(),
+            **{side: self.sides.get(side, Tally()).as_dict() for side in (GOOD, EVIL)},
+            "by_role": [{"role": r, **t.as_dict()} for r, t in sorted(self.roles.items())],
+            "by_position": [
+                {"position": p, **t.as_dict()} for p, t in sorted(self.positions.items())
+            ],
+        }
+
+
+@dataclass
+class MixedReport:
+    agent: str
+    opponents: list[str]
+    records: list[tuple[GameRecord, int | None]] = field(default_factory=list)  # (game, lone)
+
+    def add(self, record: GameRecord, lone: int | None) -> None:
+        self.records.append((record, lone))
+
+    def summary(self) -> dict[str, Any]:
+        lone: dict[tuple[str, str], SeatTally] = {}  # (lone agent, the others' agent)
+        homogeneous: dict[str, SeatTally] = {}
+        deals: dict[tuple[str, str], set[int]] = {}
+        for record, seat in self.records:
+            if seat is None:
+                tally = homogeneous.setdefault(record.seats[0], SeatTally())
+                for s in range(record.deal.n):
+                    tally.add(record, s)
+                continue
+            others = record.seats[(seat + 1) % record.deal.n]
+            key = (record.seats[seat], others)
+            lone.setdefault(key, SeatTally()).add(record, seat)
+            deals.setdefault(key, set()).add(record.deal.seed)
+        tables = []
+        for (one, others), tally in sorted(lone.items()):
+            own = homogeneous.get(others, SeatTally())
+            tables.append(
+                {
+                    "lone": one,
+                    "among": others,
+                    "deals": len(deals[(one, others)]),
+                    **tally.as_dict(),
+                    "baseline": {"agent": others, **_brief(own)},
+                    "margin": {
+                        "seat": round(tally.rate() - own.rate(), 4),
+                        GOOD: round(tally.rate(GOOD) - own.rate(GOOD), 4),
+                        EVIL: round(tally.rate(EVIL) - own.rate(EVIL), 4),
+                    },
+                }
+            )
+        margins = {}
+        for table in tables:
+            if table["lone"] == self.agent:
+                margins[table["among"]] = {
+                    "good": table["margin"][GOOD],
+                    "evil": table["margin"][EVIL],
+                    "seat": table["margin"]["seat"],
+                    "games": table["seat"]["games"],
+                }
+        return {
+            "mode": "mixed",
+            "agent": self.agent,
+            "games": len(self.records),
+            "tables": tables,
+            "homogeneous": {a: _brief(t) for a, t in sorted(homogeneous.items())},
+            "margins": margins,
+        }
+
+
+def _brief(tally: SeatTally) -> dict[str, Any]:
+    return {
+        "seat": tally.seat.as_dict(),
+        **{side: tally.sides.get(side, Tally()).as_dict() for side in (GOOD, EVIL)},
+    }
+
+
+def run_mixed(
+    *,
+    agent: str,
+    opponents: list[str],
+    deals: list[Deal],
+    remote: Callable[[], Remote] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> MixedReport:
+    """For every deal and opponent O: `agent` alone in each seat among O, O alone in each seat
+    among `agent`, and both homogeneous tables (the baselines: each agent's own seat rates)."""
+    report = MixedReport(agent, opponents)
+    opps = [o for o in dict.fromkeys(opponents) if o != agent]
+    total = sum(2 + 2 * d.n for d in deals) * len(opps) - len(deals) * max(len(opps) - 1, 0)
+    done = 0
+
+    def step(record: GameRecord, lone: int | None) -> None:
+        nonlocal done
+        report.add(record, lone)
+        done += 1
+        if progress:
+            progress(done, total)
+
+    for deal in deals:
+        step(play_seats(deal, [agent] * deal.n, remote), None)
+        for opp in opps:
+            step(play_seats(deal, [opp] * deal.n, remote), None)
+            for seat in range(deal.n):
+                kinds = [opp] * deal.n
+                kinds[seat] = agent
+                step(play_seats(deal, kinds, remote), seat)
+                kinds = [agent] * deal.n
+                kinds[seat] = opp
+                step(play_seats(deal, kinds, remote), seat)
     return report

@@ -374,6 +374,7 @@ TERMINALS_TMUX_SOCKET = env.str("TERMINALS_TMUX_SOCKET", default="")
 AVALON_API_KEY = [key.strip() for key in env.list("AVALON_API_KEY", default=[]) if key.strip()]
 # A bot session with no call for this many seconds is ended ("expired") and answers 404.
 AVALON_SESSION_TTL = env.int("AVALON_SESSION_TTL", default=24 * 3600)
+AVALON_SEARCH = env.bool("AVALON_SEARCH", default=True)  # the bot's look-ahead
 
 # --- Static files
 STATIC_URL = "/static/"

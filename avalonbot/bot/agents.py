@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Protocol
 
+from avalonbot.bot.belief import hypotheses
 from avalonbot.bot.view import View
 from avalonbot.engine import rules
 
@@ -181,6 +182,54 @@ class HeuristicAgent:
             score = _suspicion(view)
             return Decision(YES, [max(targets, key=lambda s: (abs(score[s]) < 50, rng.random()))])
         raise IllegalDecisionError(f"nothing to decide in phase {phase}")
+
+
+class ObserveAgent:
+    """DeepRole's ObserveBot ("LogicBot"): deduction only, no behaviour model.
+
+    It keeps every assignment (evil set, Merlin) still possible from its seat: consistent with its
+    role and what it was shown, its Lady results, its own mission cards and every fail count (a
+    mission with f fail cards had at least f evil players on it). At each decision it draws one of
+    them uniformly at random and acts as if it were the truth:
+
+    - good leader: a uniformly random team of players who are good in the drawn assignment;
+    - vote: approve the fifth proposal always; otherwise approve iff the leader and every team
+      member are good in the drawn assignment (evil: the opposite, so it approves teams with a
+      spy on them or led by one);
+    - mission: evil always fails, good succeeds;
+    - evil leader, the assassination and the Lady: uniformly random legal choices.
+
+    So a good ObserveBot never proposes or approves (before the fifth proposal) a team that holds a
+    spy in every possible assignment, and approves any team with the probability that it is clean
+    under a uniform prior over the possible assignments.
+    """
+
+    name = "observe"
+
+    def _draw(self, view: View, rng: random.Random) -> int:
+        hyps = hypotheses(view)
+        return rng.choice(hyps)[0] if hyps else 0
+
+    def decide(self, view: View, rng: random.Random) -> Decision:
+        phase = view.phase
+        evil = view.setup.evil
+        if phase == "pick":
+            if evil:
+                return Decision(YES, sorted(rng.sample(range(view.n), view.team_size)))
+            mask = self._draw(view, rng)
+            goods = [s for s in range(view.n) if not mask >> s & 1]
+            rng.shuffle(goods)
+            return Decision(YES, sorted(goods[: view.team_size]), note="a clean team if drawn")
+        if phase == "vote":
+            if view.pick == rules.MAX_PICKS - 1:
+                return Decision(YES, note="fifth proposal")
+            mask = self._draw(view, rng)
+            leader_good = view.leader is None or not mask >> view.leader & 1
+            clean = leader_good and not any(mask >> s & 1 for s in view.proposed)
+            return Decision(YES if clean != evil else NO, note=f"drawn clean={clean}")
+        if phase == "mission":
+            return Decision(NO if evil else YES)
+        return RandomAgent().decide(view, rng)
 
 
 def all_teams(n: int, size: int, must: int | None = None) -> list[tuple[int, ...]]:

@@ -130,6 +130,14 @@ def publicly_trusted(view: View, mission: int) -> frozenset[int]:
     """Seats a good player with no private knowledge trusts before `mission`: the n - evil
     least suspect by fail cards and by who led or approved failed teams (ties trusted)."""
     n = view.n
+    score = public_suspicion(view, mission)
+    cutoff = sorted(score)[n - rules.EVIL_COUNT[n] - 1]
+    return frozenset(s for s in range(n) if score[s] <= cutoff)
+
+
+def public_suspicion(view: View, mission: int) -> list[float]:
+    """Each seat's public suspicion score before `mission` (higher is more suspect)."""
+    n = view.n
     score = [0.0] * n
     approved = {p.mission: p for p in view.proposals if p.approved}
     for m in view.missions:
@@ -144,8 +152,7 @@ def publicly_trusted(view: View, mission: int) -> frozenset[int]:
             for s in range(n):
                 if s not in m.team:
                     score[s] += (0.35 if p.votes[s] else -0.35) * sign
-    cutoff = sorted(score)[n - rules.EVIL_COUNT[n] - 1]
-    return frozenset(s for s in range(n) if score[s] <= cutoff)
+    return score
 
 
 def _card_facts(view: View, *, public: bool) -> list[tuple[int, int]]:

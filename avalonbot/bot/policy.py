@@ -10,6 +10,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from avalonbot.bot import search as lookahead
 from avalonbot.bot.agents import (
     NO,
     YES,
@@ -34,6 +35,11 @@ EVIL_FAIL_EARLY = 0.5
 EVIL_BLEND_UNTIL = 2
 # Merlin: chance of approving a team holding a spy he can see, when nothing is at stake.
 MERLIN_SOFT_APPROVE = 0.9
+# Look-ahead (search.py) where it matters; `avalonbot.apps` sets this from AVALON_SEARCH.
+SEARCH_DEFAULT = True
+# Team proposals the search compares: the policy's best and the next most likely clean ones.
+SEARCH_TEAMS = 6
+SEARCH_TEAM_SHARE = 0.5  # ... whose chance of being clean is at least this share of the best
 
 
 def _mask(seats: Iterable[int]) -> int:
@@ -44,9 +50,21 @@ def _mask(seats: Iterable[int]) -> int:
 
 
 class BeliefAgent:
+    """The belief bot. `search`: look ahead where it matters (None: `SEARCH_DEFAULT`);
+    `config`: the search's iterations, time budget and clock."""
+
     name = "bot"
 
+    def __init__(
+        self, search: bool | None = None, config: lookahead.SearchConfig | None = None
+    ) -> None:
+        self.search = SEARCH_DEFAULT if search is None else search
+        self.config = config or lookahead.SearchConfig()
+        self._deadline: lookahead.Deadline | None = None
+
     def decide(self, view: View, rng: random.Random) -> Decision:
+        # The budget covers the whole decision, belief included.
+        self._deadline = lookahead.Deadline(self.config.budget_s, self.config.clock)
         phase = view.phase
         handler = {
             "pick": self._pick,
@@ -86,7 +104,26 @@ class BeliefAgent:
         else:
             scored = [(b.p_clean(_mask(t), sets), rng.random(), t) for t in teams]
         best = max(scored)
-        return Decision(YES, list(best[2]), note=f"p_clean={best[0]:.3f}")
+        note = f"p_clean={best[0]:.3f}"
+        if self.search and view.setup.role != rules.MERLIN:
+            # Merlin keeps his cover pick: the rollouts do not model the assassin reading it.
+            ranked = sorted(scored, reverse=True)
+            candidates = [
+                t for p, _r, t in ranked[:SEARCH_TEAMS] if p >= SEARCH_TEAM_SHARE * best[0]
+            ]
+            found = self._search("pick", view, b, rng, candidates=candidates, default=best[2])
+            return Decision(YES, list(found.action), note=f"{note}; {found.note()}")
+        return Decision(YES, list(best[2]), note=note)
+
+    def _search(self, kind: str, view: View, b: Belief, rng: random.Random, **kw: Any):  # type: ignore[no-untyped-def]
+        deadline = self._deadline or lookahead.Deadline(self.config.budget_s, self.config.clock)
+        srng = random.Random(rng.getrandbits(64))  # noqa: S311 - reproducible search
+        fn = {
+            "pick": lookahead.search_pick,
+            "vote": lookahead.search_vote,
+            "card": lookahead.search_card,
+        }[kind]
+        return fn(view, b, rng=srng, config=self.config, deadline=deadline, **kw)
 
     def _evil_pick(self, view: View, b: Belief, rng: random.Random) -> Decision:
         size = view.team_size
@@ -102,9 +139,33 @@ class BeliefAgent:
         team += goods[: size - len(team)]
         if len(team) < size:  # not enough good players to fill (tiny games): anyone
             team += [s for s in range(view.n) if s not in team][: size - len(team)]
-        return Decision(YES, sorted(team[:size]), note="evil pick")
+        default = tuple(sorted(team[:size]))
+        if not self.search:
+            return Decision(YES, list(default), note="evil pick")
+        # Alternatives: the same evil members with other good players, and one more evil member.
+        candidates = [default]
+        base = [view.me, *mates[: need - 1]]
+        for i in range(len(goods)):
+            pool = goods[:i] + goods[i + 1 :]
+            candidates.append(tuple(sorted(base + pool[: size - len(base)])))
+        if len(mates) >= need and size > need:
+            extra = [view.me, *mates[:need]]
+            candidates.append(tuple(sorted(extra + goods[: size - len(extra)])))
+        candidates = [t for t in dict.fromkeys(candidates) if len(set(t)) == size][:SEARCH_TEAMS]
+        found = self._search("pick", view, b, rng, candidates=candidates, default=default)
+        return Decision(YES, list(found.action), note=f"evil pick; {found.note()}")
 
     def _vote(self, view: View, b: Belief, rng: random.Random) -> Decision:
+        decision = self._policy_vote(view, b, rng)
+        # The fourth proposal: rejecting hands the hammer on, so look ahead (not Merlin, whose
+        # votes are his cover; the fifth is decided by the rules: rejecting it loses for good).
+        if self.search and view.pick == rules.MAX_PICKS - 2 and view.setup.role != rules.MERLIN:
+            found = self._search("vote", view, b, rng, default=decision.button == YES)
+            button = YES if found.action else NO
+            return Decision(button, note=f"{decision.note}; {found.note()}")
+        return decision
+
+    def _policy_vote(self, view: View, b: Belief, rng: random.Random) -> Decision:
         team = view.proposed
         hammer = view.pick == rules.MAX_PICKS - 1
         if view.setup.evil:
@@ -172,9 +233,13 @@ class BeliefAgent:
         if len(mates) < need:
             return Decision(YES, note="not enough evil to fail")
         forced = view.failures == rules.WINS_NEEDED - 1 or view.successes == rules.WINS_NEEDED - 1
-        if forced or view.mission > 0 or rng.random() < EVIL_FAIL_EARLY:
-            return Decision(NO, note="fail")
-        return Decision(YES, note="hide")
+        if forced:
+            return Decision(NO, note="fail (forced)")
+        default = view.mission > 0 or rng.random() < EVIL_FAIL_EARLY
+        if self.search:
+            found = self._search("card", view, b, rng, default=not default)
+            return Decision(YES if found.action else NO, note=found.note())
+        return Decision(NO, note="fail") if default else Decision(YES, note="hide")
 
     def _lady(self, view: View, b: Belief, rng: random.Random) -> Decision:
         targets = view.lady_targets()
@@ -219,18 +284,24 @@ def decision_seed(seed: int, view: View) -> int:
 
 
 def act(
-    setup: Setup, info: Any, seed: int, own_cards: dict[int, bool] | None = None
+    setup: Setup,
+    info: Any,
+    seed: int,
+    own_cards: dict[int, bool] | None = None,
+    *,
+    search: bool | None = None,
+    config: lookahead.SearchConfig | None = None,
 ) -> tuple[View, Decision]:
     """The bot's legal answer to one `gameInfo` (raises GameInfoError / IllegalDecisionError).
 
     `own_cards`: the mission cards this seat played (mission -> success), which it remembers
-    but `gameInfo` does not say.
+    but `gameInfo` does not say. `search`/`config`: see `BeliefAgent`.
     """
     view = parse_view(setup, info)
     view.own_cards = dict(own_cards or {})
     rng = random.Random(decision_seed(seed, view))  # noqa: S311 - reproducible play
     try:
-        decision = BeliefAgent().decide(view, rng)
+        decision = BeliefAgent(search=search, config=config).decide(view, rng)
     except IllegalDecisionError:
         raise
     except Exception:  # a bug must not get the bot removed from a game: answer legally anyway

@@ -113,3 +113,105 @@ def test_page_shows_latest_run_with_chart(client):
 def test_chart_escapes_labels_and_handles_one_point():
     svg = win_rate_svg([{"agent": "<b>", "side": "good", "players": 5, "win_rate": 0.5}])
     assert "<b>" not in svg and "&lt;b&gt;" in svg and svg.startswith("<svg")
+
+
+# --- ObserveBot and mixed tables ------------------------------------------------------------
+
+
+def test_bot_beats_observebot_on_both_sides_at_five_players():
+    """A regression guard on fixed deals, DeepRole's setting (no special roles, no Lady)."""
+    deals = arena.schedule(games=30, seed=5, players=[5], roles=(), lady=False)
+    margins = arena.run(agent="bot", opponents=["observe"], deals=deals).summary()["margins"]
+    assert margins["observe"]["good"] >= 0.15 and margins["observe"]["evil"] >= 0.05, margins
+
+
+def test_mixed_tables_put_each_agent_alone_in_every_seat():
+    deals = arena.schedule(games=2, seed=8, players=[5], roles=(), lady=False)
+    report = arena.run_mixed(agent="bot", opponents=["observe"], deals=deals)
+    lone = [(r.deal.seed, r.seats, seat) for r, seat in report.records if seat is not None]
+    assert len(report.records) == 2 * (2 + 2 * 5)
+    for deal in deals:
+        for seat in range(5):
+            alone = ["observe"] * 5
+            alone[seat] = "bot"
+            among = ["bot"] * 5
+            among[seat] = "observe"
+            assert (deal.seed, tuple(alone), seat) in lone
+            assert (deal.seed, tuple(among), seat) in lone
+    homogeneous = [r.seats for r, seat in report.records if seat is None]
+    assert homogeneous.count(("bot",) * 5) == 2 and homogeneous.count(("observe",) * 5) == 2
+
+
+def test_mixed_summary_counts_the_lone_seat_against_the_others_own_seats():
+    deals = arena.schedule(games=3, seed=2, players=[5], roles=(), lady=False)
+    summary = arena.run_mixed(agent="bot", opponents=["observe"], deals=deals).summary()
+    tables = {(t["lone"], t["among"]): t for t in summary["tables"]}
+    assert set(tables) == {("bot", "observe"), ("observe", "bot")}
+    t = tables[("bot", "observe")]
+    assert t["seat"]["games"] == 15 and t["good"]["games"] + t["evil"]["games"] == 15
+    assert t["evil"]["games"] == 6  # 2 evil seats in each of 3 deals
+    assert t["baseline"]["agent"] == "observe" and t["baseline"]["seat"]["games"] == 15
+    rate = t["seat"]["wins"] / 15
+    base = t["baseline"]["seat"]["wins"] / 15
+    assert t["margin"]["seat"] == round(rate - base, 4)
+    assert summary["margins"]["observe"]["seat"] == t["margin"]["seat"]
+    assert sum(p["games"] for p in t["by_position"]) == 15
+    assert {r["role"] for r in t["by_role"]} == {"merlin", "servant", "assassin", "minion"}
+    lo, hi = t["seat"]["ci95"]
+    assert (lo, hi) == tuple(round(x, 4) for x in arena.wilson(t["seat"]["wins"], 15))
+
+
+@pytest.mark.django_db
+def test_command_mixed_json_gives_per_seat_rates_with_intervals_and_stores_the_run(capsys, client):
+    call_command(
+        "avalon_arena",
+        "--mixed",
+        "--games",
+        "1",
+        "--seed",
+        "3",
+        "--players",
+        "5",
+        "--roles",
+        "",
+        "--no-lady",
+        "--opponents",
+        "observe",
+        "--json",
+        "--quiet",
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["mode"] == "mixed" and summary["games"] == 12 and summary["seed"] == 3
+    for t in summary["tables"]:
+        for key in ("seat", "good", "evil"):
+            tally = t[key]
+            assert set(tally) == {"games", "wins", "win_rate", "ci95"}
+            assert 0 <= tally["ci95"][0] <= tally["win_rate"] <= tally["ci95"][1] <= 1
+            assert set(t["baseline"][key]) == {"games", "wins", "win_rate", "ci95"}
+        assert t["seat"]["games"] == 5
+    assert set(summary["margins"]["observe"]) == {"good", "evil", "seat", "games"}
+    run = ArenaRun.objects.get()
+    assert run.summary["tables"] == summary["tables"]
+    r = client.get("/avalon/")  # the results page still renders a mixed run
+    assert r.status_code == 200 and b"observe" in r.content
+
+
+@pytest.mark.django_db
+def test_command_mixed_needs_another_agent():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="opponent other than the agent"):
+        call_command("avalon_arena", "--mixed", "--opponents", "bot", "--games", "1")
+
+
+@pytest.mark.django_db
+def test_command_mixed_text_shows_both_directions(capsys):
+    call_command(
+        "avalon_arena",
+        "--mixed",
+        *("--games", "1", "--players", "5", "--opponents", "random"),
+        *("--quiet", "--no-save"),
+    )
+    text = capsys.readouterr().out
+    assert "bot among random seat" in text and "random among bot seat" in text
+    assert "random's own seat" in text and "margin: seat" in text

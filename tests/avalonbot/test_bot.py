@@ -5,7 +5,7 @@ import random
 import pytest
 
 from avalonbot.arena import fit_roles
-from avalonbot.bot.agents import HeuristicAgent, RandomAgent, check_legal
+from avalonbot.bot.agents import HeuristicAgent, ObserveAgent, RandomAgent, check_legal
 from avalonbot.bot.belief import belief, hypotheses
 from avalonbot.bot.policy import BeliefAgent, act
 from avalonbot.bot.view import parse_setup, parse_view
@@ -77,7 +77,10 @@ def test_same_seed_same_state_same_decision_and_beliefs_explain():
     assert a.beliefs and all({"evil", "p", "merlin"} <= set(x) for x in a.beliefs)
 
 
-@pytest.mark.parametrize("agent", [BeliefAgent(), RandomAgent(), HeuristicAgent()])
+@pytest.mark.parametrize(
+    "agent",
+    [BeliefAgent(), BeliefAgent(search=False), RandomAgent(), HeuristicAgent(), ObserveAgent()],
+)
 def test_every_agent_answers_legally_through_whole_games(agent):
     rng = random.Random(9)
     for n in range(5, 11):

@@ -1,4 +1,4 @@
-"""`avalon_arena --games N --seed S [--players 5-10] [--roles ...] [--json] [--http]`."""
+"""`avalon_arena --games N --seed S [--players 5-10] [--roles ...] [--mixed] [--json] [--http]`."""
 
 from __future__ import annotations
 
@@ -61,6 +61,11 @@ class Command(BaseCommand):
         parser.add_argument("--agent", default="bot", choices=sorted(arena.AGENTS))
         parser.add_argument("--opponents", default="random,heuristic")
         parser.add_argument("--no-lady", action="store_true")
+        parser.add_argument(
+            "--mixed",
+            action="store_true",
+            help="mixed tables: the agent alone in every seat among each opponent, and the reverse",
+        )
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
         parser.add_argument(
             "--http", action="store_true", help="send the bot's decisions through the API"
@@ -107,7 +112,10 @@ class Command(BaseCommand):
         )
         started = time.monotonic()
         progress = None if opts["quiet"] else Progress(sys.stderr)
-        report = arena.run(
+        runner = arena.run_mixed if opts["mixed"] else arena.run
+        if opts["mixed"] and not set(opponents) - {opts["agent"]}:
+            raise CommandError("--mixed needs an opponent other than the agent")
+        report = runner(
             agent=opts["agent"], opponents=opponents, deals=deals, remote=remote, progress=progress
         )
         duration = time.monotonic() - started
@@ -130,7 +138,8 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(summary, indent=2))
             return
-        self.stdout.write(render_text(summary, duration))
+        render = render_mixed if opts["mixed"] else render_text
+        self.stdout.write(render(summary, duration))
 
 
 def _row(label: str, t: dict) -> str:
@@ -162,4 +171,26 @@ def render_text(summary: dict, duration: float) -> str:
         lines.append(
             f"  vs {opp:<10} good {m['good']:+.3f}   evil {m['evil']:+.3f}   ({m['games']} deals)"
         )
+    return "\n".join(lines) + "\n"
+
+
+def render_mixed(summary: dict, duration: float) -> str:
+    lines = [
+        f"{summary['games']} games in {duration:.1f}s (mixed tables)",
+        "",
+        "One agent alone among the others (every seat of every deal), against the others' own "
+        "win rate in the same seats:",
+        f"  {'':<28} {'games':>6} {'win rate':>8}   95 % interval",
+    ]
+    for t in summary["tables"]:
+        label = f"{t['lone']} among {t['among']}"
+        for side in ("seat", "good", "evil"):
+            lines.append(_row(f"{label} {side}", t[side]))
+        for side in ("seat", "good", "evil"):
+            lines.append(_row(f"  {t['among']}'s own {side}", t["baseline"][side]))
+        m = t["margin"]
+        lines.append(
+            f"  margin: seat {m['seat']:+.3f}   good {m['good']:+.3f}   evil {m['evil']:+.3f}"
+        )
+        lines.append("")
     return "\n".join(lines) + "\n"
