@@ -4,9 +4,10 @@ The command line is Daphne's own (`python -m config.server -b 127.0.0.1 -p 8000
 config.asgi:application`, every `daphne` option works). What it adds, per connection:
 
 - Header deadline (LOBBY_HTTP_HEADER_TIMEOUT, 5 s): the request line and headers must be in
-  within that time of the connection opening or of the previous response on it ending. Twisted's
-  own timeout is an idle one that every byte resets, so a client trickling a header byte a
-  second, or a half-sent WebSocket upgrade, held a connection for minutes.
+  within that time of the connection opening (on a kept-alive connection: of the next request's
+  first byte; between requests Twisted's idle timeout, 60 s, still applies). Twisted's own
+  timeout is an idle one that every byte resets, so a client trickling a header byte a second,
+  a silent connection or a half-sent WebSocket upgrade held a connection for a minute or more.
 - Body deadline (LOBBY_HTTP_BODY_TIMEOUT, 30 s) from the end of the headers to the end of the
   body, for the same reason.
 - Body size (LOBBY_MAX_BODY_BYTES): Twisted reads the whole body before Daphne calls the
@@ -118,14 +119,16 @@ class LimitedHTTPChannel(http.HTTPChannel):
         super().allContentReceived()
 
     def requestDone(self, request: Any) -> None:
-        # Armed before Twisted replays pipelined data, whose complete headers disarm it again.
+        # Between requests Twisted's idle timeout runs (it also lets a large response drain to
+        # a slow reader); the next request's header deadline starts with its first byte.
         self._lobby_phase, self._lobby_target = _HEAD, None
-        self._lobby_arm(settings.LOBBY_HTTP_HEADER_TIMEOUT)
         super().requestDone(request)
 
     def dataReceived(self, data: bytes) -> None:
         if self._lobby_refused:
             return
+        if self._lobby_phase == _HEAD and self._lobby_deadline is None:
+            self._lobby_arm(settings.LOBBY_HTTP_HEADER_TIMEOUT)
         super().dataReceived(data)
 
     def connectionLost(self, reason: Any) -> None:
@@ -141,12 +144,12 @@ class LimitedHTTPChannel(http.HTTPChannel):
         lines += [name + b": " + value for name, value in headers]
         lines += [b"content-length: " + str(len(body)).encode(), b"connection: close"]
         self._lobby_refused = True
-        self._lobby_disarm()
         self.setTimeout(None)
         self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         self.transport.loseWriteConnection()  # the response, then FIN
         self.transport.pauseProducing()  # nothing more of the body is read
-        self.callLater(LINGER, self.transport.abortConnection)
+        self._lobby_disarm()
+        self._lobby_deadline = self.callLater(LINGER, self.transport.abortConnection)
 
 
 class LobbyServer(Server):
