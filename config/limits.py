@@ -39,7 +39,9 @@ class SocketsPerAddress:
 
     A socket counts from its handshake until its consumer has finished (Daphne cancels one that
     outlives its socket by --application-close-timeout), so the count never leaks. The address
-    is `scope_client_ip`: X-Forwarded-For only from a trusted proxy. 0 turns the cap off.
+    is `scope_client_ip`: X-Forwarded-For only from a trusted proxy. A trusted proxy's own
+    address (a socket it sent without X-Forwarded-For) is not capped: it speaks for many
+    clients, and caps its connections itself. 0 turns the cap off.
     """
 
     def __init__(self, application: Any) -> None:
@@ -51,7 +53,9 @@ class SocketsPerAddress:
             return await self.application(scope, receive, send)
         address = scope_client_ip(scope)
         cap = settings.LOBBY_WS_PER_IP
-        if cap and self.open[address] >= cap:
+        if not cap or address in settings.TRUSTED_PROXIES:
+            return await self.application(scope, receive, send)
+        if self.open[address] >= cap:
             logger.warning("websocket refused: %s holds %d sockets", address, self.open[address])
             return await WebsocketDenier()(scope, receive, send)
         self.open[address] += 1
