@@ -16,7 +16,7 @@ setup: $(VENV)/.installed
 	$(PY) manage.py lobby_setup
 
 run: setup
-	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	$(PY) -m config.server -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 # The suite gets its own data directory, so it never touches the one `make run` serves.
 TEST_DATA_DIR ?= $(CURDIR)/var/test

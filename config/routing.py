@@ -13,6 +13,7 @@ from django.urls import path
 
 from avalonbot.routing import websocket_urlpatterns as avalonbot_ws
 from bingo.routing import websocket_urlpatterns as bingo_ws
+from config.limits import SocketsPerAddress
 from config.websocket import LobbyAuthMiddlewareStack, OriginValidator
 from terminals.routing import websocket_urlpatterns as terminals_ws
 from watchparty.routing import websocket_urlpatterns as watchparty_ws
@@ -40,4 +41,5 @@ async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
     return await app(scope, receive, send)
 
 
-websocket_application = OriginValidator(_by_app)
+# Every socket route counts against its address's cap first (config/limits.py).
+websocket_application = SocketsPerAddress(OriginValidator(_by_app))

@@ -344,6 +344,11 @@ SPECTACULAR_SETTINGS = {
 LOBBY_MAX_BODY_BYTES = env.int("LOBBY_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOBBY_MAX_BODY_BYTES
 LOBBY_MAX_JSON_DEPTH = 64
+# Deadlines for a request's line and headers, and for its body (config/server.py), in seconds,
+# and the open WebSockets one client address may hold per process (0: no cap; config/limits.py).
+LOBBY_HTTP_HEADER_TIMEOUT = env.float("LOBBY_HTTP_HEADER_TIMEOUT", default=5.0)
+LOBBY_HTTP_BODY_TIMEOUT = env.float("LOBBY_HTTP_BODY_TIMEOUT", default=30.0)
+LOBBY_WS_PER_IP = env.int("LOBBY_WS_PER_IP", default=100)
 
 RATELIMIT_IP_META_KEY = "config.net.ratelimit_ip"
 RATELIMIT_VIEW = "config.errors.ratelimited_view"

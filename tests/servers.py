@@ -62,7 +62,8 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 class Daphne:
-    """A Daphne process serving config.asgi on a free port with the given environment."""
+    """A Daphne process (`config.server`, as `make run` starts it) serving config.asgi on a free
+    port with the given environment."""
 
     def __init__(self, env: dict[str, str], port: int | None = None) -> None:
         self.port = port or free_port()
@@ -77,7 +78,7 @@ class Daphne:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    "config.server",  # Daphne with Lobby's request limits
                     "-b",
                     "127.0.0.1",
                     "-p",
