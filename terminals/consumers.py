@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
+from accounts.events import user_group
 from accounts.models import Role, User
 from config.errors import DomainError
 from config.websocket import CLOSE_TRY_AGAIN, JsonConsumer
@@ -115,7 +116,7 @@ class TerminalsConsumerBase(JsonConsumer):
             await self.accept()
             await self.close(code=CLOSE_NOT_MEMBER)
             return
-        await self.join(services.user_group(self.user))
+        await self.join(user_group(self.user))
         await self.start()
 
     async def start(self) -> None:  # pragma: no cover - overridden

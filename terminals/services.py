@@ -54,10 +54,6 @@ def lobby_group() -> str:
     return group_name("terminals", "sessions")
 
 
-def user_group(user: User) -> str:
-    return group_name("user", user.public_id)
-
-
 # --- announcements (run after commit) --------------------------------------------------------
 
 
