@@ -219,7 +219,15 @@ def _finish(game: Game, *, reason: str) -> None:
 # --- PIN lockout (cache: shared by every process, survives restarts of the web process) -----
 # The strict cache raises while it is down; then no PIN is checked at all (fail closed), since
 # uncounted guesses would make the lockout worthless during an outage.
+#
+# Atomic across processes: before a PIN is compared, the attempt takes one of PIN_MAX_FAILURES
+# slots per key with `cache.add` (Redis SET NX, locmem's lock, the database cache's primary
+# key), so of any number of parallel guesses at most PIN_MAX_FAILURES are ever compared. A wrong
+# PIN keeps its slot ("failed", 15 min); a right one gives it back. The failure that finds every
+# slot failed sets the lock (`:until`) and then frees the slots, and every attempt reads the
+# lock only after taking its slot, so none slips in between.
 _CACHE_DOWN = (RedisError, DatabaseError, OSError)
+_PENDING, _FAILED = "pending", "failed"
 
 
 def _lockout_cache():  # type: ignore[no-untyped-def]
@@ -234,28 +242,58 @@ def _lock_keys(game_id: str, who: str, ip: str) -> list[str]:
     return [key("session", who), key("ip", ip or "unknown")]
 
 
-def _check_lockout(keys: list[str]) -> None:
-    cache = _lockout_cache()
-    now = time.time()
-    for key in keys:
-        until = cache.get(f"{key}:until")
-        if until is not None and until > now:
-            raise PinLockedError(until - now)
+def _slots(key: str) -> list[str]:
+    return [f"{key}:slot:{i}" for i in range(PIN_MAX_FAILURES)]
 
 
-def _record_failure(keys: list[str]) -> None:
+def _locked(cache, key: str, now: float) -> PinLockedError:  # type: ignore[no-untyped-def]
+    until = cache.get(f"{key}:until")
+    # Every slot taken but no lock yet: the last attempts are still being checked.
+    return PinLockedError(until - now if until is not None and until > now else PIN_LOCK_SECONDS)
+
+
+def _attempt_begin(keys: list[str]) -> list[str]:
+    """Take one attempt slot per key; PinLockedError if any key is locked or has none free."""
     cache = _lockout_cache()
     now = time.time()
+    taken: list[str] = []
+    try:
+        for key in keys:
+            slots = _slots(key)
+            held = cache.get_many(slots)
+            slot = next(
+                (s for s in slots if s not in held and cache.add(s, _PENDING, PIN_LOCK_SECONDS)),
+                None,
+            )
+            if slot is None:
+                raise _locked(cache, key, now)
+            taken.append(slot)
+        for key in keys:  # after taking the slots: a lock set meanwhile is seen here
+            until = cache.get(f"{key}:until")
+            if until is not None and until > now:
+                raise PinLockedError(until - now)
+    except PinLockedError:
+        cache.delete_many(taken)
+        raise
+    return taken
+
+
+def _attempt_failed(keys: list[str], taken: list[str]) -> None:
+    cache = _lockout_cache()
+    now = time.time()
+    cache.set_many(dict.fromkeys(taken, _FAILED), PIN_LOCK_SECONDS)
     for key in keys:
-        cache.add(f"{key}:n", 0, timeout=PIN_LOCK_SECONDS)
-        try:
-            failures = cache.incr(f"{key}:n")
-        except ValueError:  # expired between add and incr
-            cache.set(f"{key}:n", 1, timeout=PIN_LOCK_SECONDS)
-            failures = 1
-        if failures >= PIN_MAX_FAILURES:
+        slots = _slots(key)
+        held = cache.get_many(slots)
+        if len(held) == PIN_MAX_FAILURES and all(v == _FAILED for v in held.values()):
             cache.set(f"{key}:until", now + PIN_LOCK_SECONDS, timeout=PIN_LOCK_SECONDS)
-            cache.delete(f"{key}:n")
+            cache.delete_many(slots)
+
+
+def _attempt_succeeded(keys: list[str], taken: list[str]) -> None:
+    """Give the slots back; a session that knows the PIN also has its failures forgotten."""
+    cache = _lockout_cache()
+    cache.delete_many([*taken, *_slots(keys[0])])
 
 
 # --- Cards ----------------------------------------------------------------------------------
@@ -281,11 +319,11 @@ def card_join(
     if pin is not None:
         keys = _lock_keys(game_id, who, ip)
         try:
-            _check_lockout(keys)
+            taken = _attempt_begin(keys)
             if not hmac.compare_digest(pin.encode("utf-8", "surrogatepass"), game.pin.encode()):
-                _record_failure(keys)
+                _attempt_failed(keys, taken)
                 raise IncorrectPinError()
-            _lockout_cache().delete(f"{keys[0]}:n")
+            _attempt_succeeded(keys, taken)
         except _CACHE_DOWN as exc:
             logger.warning("PIN lockout cache unavailable, refusing PIN checks: %s", exc)
             raise PinCheckUnavailableError() from exc
