@@ -470,27 +470,37 @@ def _check_drawable(game: Game | None, by: User, drawn: list[int] | None = None)
 def draw_next(*, game_id: str, by: User) -> Draw:
     """The creator draws the next number: derived from S, time-stamped, stored, then returned.
 
-    The time stamp (maybe a remote authority, up to 5 s) is taken before the game's lock:
-    the seed of draw k is fixed by S, the entropy and k, so the stored draw is still right if
-    nobody drew meanwhile; if somebody did, plan again. The last attempt stamps under the lock.
+    The time stamp (maybe a remote authority) is taken before the game's lock: the seed of
+    draw k is fixed by S, the entropy and k, so the stored draw is still right if nobody drew
+    meanwhile; if somebody did, plan again. The last attempt stamps under the lock. Every
+    stamp of one draw shares one deadline (tsa.EXTERNAL_DEADLINE from the start): past it, the
+    local authority signs at once, so no draw waits on remote authorities for longer.
     """
+    deadline = tsa.deadline_after()
     for _ in range(OPTIMISTIC_DRAW_ATTEMPTS):
         game = _check_drawable(Game.objects.filter(public_id=game_id).first(), by)
         drawn, entropy = _draw_state(game)
         _check_drawable(game, by, drawn)
         result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
-        draw = _draw_store(game_id=game_id, by=by, planned=(drawn, entropy), stamp=stamp)
+        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]), deadline=deadline)
+        draw = _draw_store(
+            game_id=game_id, by=by, planned=(drawn, entropy), stamp=stamp, deadline=deadline
+        )
         if draw is not None:
             return draw
-    draw = _draw_store(game_id=game_id, by=by, planned=None, stamp=None)
+    draw = _draw_store(game_id=game_id, by=by, planned=None, stamp=None, deadline=deadline)
     assert draw is not None  # noqa: S101 - without a plan there is nothing to be stale
     return draw
 
 
 @transaction.atomic
 def _draw_store(
-    *, game_id: str, by: User, planned: tuple[list[int], str] | None, stamp: tsa.Stamp | None
+    *,
+    game_id: str,
+    by: User,
+    planned: tuple[list[int], str] | None,
+    stamp: tsa.Stamp | None,
+    deadline: float,
 ) -> Draw | None:
     """Store the next draw under the game's lock; None if `planned` is no longer the state."""
     game = _check_drawable(Game.objects.select_for_update().filter(public_id=game_id).first(), by)
@@ -500,7 +510,7 @@ def _draw_store(
         return None
     result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
     if stamp is None:
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
+        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]), deadline=deadline)
     now = timezone.now()
     if not drawn:
         game.entropy = entropy
