@@ -137,6 +137,12 @@ def _audit(game: Game, kind: str, data: dict, *, at: datetime | None = None) -> 
     )
 
 
+def _chain_head(game: Game) -> tuple[int, str]:
+    """(entries in the game's audit chain, hash of the last): what a time stamp anchors."""
+    last = game.audit_entries.order_by("-seq").values_list("seq", "hash").first()
+    return last if last else (0, fairness.GENESIS_HASH)
+
+
 def _locked_game(game_id: str) -> Game:
     game = Game.objects.select_for_update().filter(public_id=game_id).first()
     if game is None:
@@ -206,12 +212,27 @@ def game_end(*, game_id: str, by: User) -> Game:
     return game
 
 
-def _finish(game: Game, *, reason: str) -> None:
+def _finish(game: Game, *, reason: str, deadline: float | None = None) -> None:
+    """Finish under the game's lock; the chain's head after the "end" entry is time-stamped
+    (under the lock: nothing may follow the end before its anchor is stored)."""
     now = timezone.now()
     game.status = Game.Status.FINISHED
     game.finished_at = now
-    game.save(update_fields=["status", "finished_at"])
-    _audit(game, AuditEntry.Kind.END, {"reason": reason, "secret": game.secret}, at=now)
+    end = _audit(game, AuditEntry.Kind.END, {"reason": reason, "secret": game.secret}, at=now)
+    record = fairness.end_record(game.public_id, end.seq, end.hash)
+    stamp = tsa.stamp(fairness.record_digest(record), deadline=deadline)
+    game.final_chain_count, game.final_chain_head = end.seq, end.hash
+    game.final_token, game.final_authority = stamp.token, stamp.authority
+    game.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "final_chain_count",
+            "final_chain_head",
+            "final_token",
+            "final_authority",
+        ]
+    )
     gid = game.public_id
     transaction.on_commit(lambda: events.game_ended(gid, reason))
 
@@ -481,16 +502,30 @@ def draw_next(*, game_id: str, by: User) -> Draw:
         game = _check_drawable(Game.objects.filter(public_id=game_id).first(), by)
         drawn, entropy = _draw_state(game)
         _check_drawable(game, by, drawn)
+        head = _chain_head(game)
         result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]), deadline=deadline)
+        stamp = tsa.stamp(_draw_digest(game, result, head), deadline=deadline)
         draw = _draw_store(
-            game_id=game_id, by=by, planned=(drawn, entropy), stamp=stamp, deadline=deadline
+            game_id=game_id,
+            by=by,
+            planned=(drawn, entropy),
+            head=head,
+            stamp=stamp,
+            deadline=deadline,
         )
         if draw is not None:
             return draw
-    draw = _draw_store(game_id=game_id, by=by, planned=None, stamp=None, deadline=deadline)
+    draw = _draw_store(
+        game_id=game_id, by=by, planned=None, head=None, stamp=None, deadline=deadline
+    )
     assert draw is not None  # noqa: S101 - without a plan there is nothing to be stale
     return draw
+
+
+def _draw_digest(game: Game, result: dict, head: tuple[int, str]) -> bytes:
+    """What the draw's token stamps: its seed hash and the audit chain's head at the time."""
+    record = fairness.draw_record(game.public_id, result["sequence"], result["seed_hash"], *head)
+    return fairness.record_digest(record)
 
 
 @transaction.atomic
@@ -499,18 +534,24 @@ def _draw_store(
     game_id: str,
     by: User,
     planned: tuple[list[int], str] | None,
+    head: tuple[int, str] | None,
     stamp: tsa.Stamp | None,
     deadline: float,
 ) -> Draw | None:
-    """Store the next draw under the game's lock; None if `planned` is no longer the state."""
+    """Store the next draw under the game's lock; None if `planned` is no longer the state.
+
+    `head`, the chain's head when `stamp` was taken, may be older than the chain's head now
+    (marks came meanwhile): an anchor says "the chain had at least these entries".
+    """
     game = _check_drawable(Game.objects.select_for_update().filter(public_id=game_id).first(), by)
     drawn, entropy = _draw_state(game)
     _check_drawable(game, by, drawn)
     if planned is not None and planned != (drawn, entropy):
         return None
     result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
-    if stamp is None:
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]), deadline=deadline)
+    if stamp is None or head is None:
+        head = _chain_head(game)
+        stamp = tsa.stamp(_draw_digest(game, result, head), deadline=deadline)
     now = timezone.now()
     if not drawn:
         game.entropy = entropy
@@ -528,6 +569,8 @@ def _draw_store(
         authority=stamp.authority,
         token=stamp.token,
         drawn_at=now,
+        chain_count=head[0],
+        chain_head=head[1],
     )
     _audit(
         game,
@@ -538,6 +581,8 @@ def _draw_store(
             "seed_hash": draw.seed_hash,
             "anchor_id": anchor,
             "token_sha256": fairness.sha256_hex(stamp.token),
+            "chain_count": head[0],
+            "chain_head": head[1],
             **({"entropy": game.entropy} if draw.sequence == 1 else {}),
         },
         at=now,
@@ -547,7 +592,7 @@ def _draw_store(
     payload = events.draw_payload(draw)
     transaction.on_commit(lambda: events.drawn(gid, payload))
     if draw.sequence == 75:
-        _finish(game, reason="all 75 numbers drawn")
+        _finish(game, reason="all 75 numbers drawn", deadline=deadline)
     return draw
 
 

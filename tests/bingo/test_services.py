@@ -33,7 +33,15 @@ def test_a_draw_planned_before_someone_else_drew_is_replanned(admin_user, game, 
     draws = list(Draw.objects.filter(game=game).order_by("sequence"))
     secret, entropy = bytes.fromhex(game.secret), b""
     assert [d.seed for d in draws] == [fairness.draw_seed(secret, entropy, k) for k in (1, 2)]
-    assert tsa.token_info(bytes(draws[1].token))[0] == bytes.fromhex(draws[1].seed_hash)
+    record = fairness.draw_record(
+        game.public_id, 2, draws[1].seed_hash, draws[1].chain_count, draws[1].chain_head
+    )
+    assert tsa.token_info(bytes(draws[1].token))[0] == fairness.record_digest(record)
+    # the second plan anchored the chain as it was after draw 1 (create + draw 1)
+    assert (draws[1].chain_count, draws[1].chain_head) == (
+        2,
+        game.audit_entries.get(seq=2).hash,
+    )
 
 
 def test_a_join_between_plan_and_store_of_the_first_draw_counts(
@@ -122,6 +130,17 @@ def test_verify_recomputes_every_draw_from_the_revealed_secret(
             expected["seed_hash"],
             expected["number"],
         )
-        assert tsa.token_info(base64.b64decode(d["token"]))[0] == bytes.fromhex(d["seed_hash"])
+        record = fairness.draw_record(
+            game.public_id, d["sequence"], d["seed_hash"], d["chain_count"], d["chain_head"]
+        )
+        assert d["stamped_digest"] == fairness.record_digest(record).hex()
+        assert tsa.token_info(base64.b64decode(d["token"]))[0] == fairness.record_digest(record)
         drawn.append(d["number"])
     assert len(drawn) == draws == len(set(drawn))
+    final = v["final_anchor"]  # the end anchors the whole chain, its end entry included
+    assert (final["chain_count"], final["chain_head"]) == (
+        len(v["audit_entries"]),
+        v["audit_entries"][-1]["hash"],
+    )
+    record = fairness.end_record(game.public_id, final["chain_count"], final["chain_head"])
+    assert tsa.token_info(base64.b64decode(final["token"]))[0] == fairness.record_digest(record)
