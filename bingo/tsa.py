@@ -5,6 +5,9 @@ critical) are generated on first use into `LOBBY_DATA_DIR/bingo-tsa.pem` (one fi
 atomically, so two processes that start together agree on one authority). Tokens embed only
 that certificate, sign with ECDSA P-256 / SHA-256, carry an ESS signingCertificateV2 attribute,
 and verify with `openssl ts -verify -digest <hex> -in token.der -token_in -CAfile cert.pem`.
+
+External authorities (BINGO_TSA_URLS) share one deadline per stamp for the whole exchange, and
+their tokens are kept only once rfc3161-client verifies them against BINGO_TSA_TRUST_ANCHORS.
 """
 
 from __future__ import annotations
