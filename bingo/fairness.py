@@ -14,6 +14,10 @@ Scheme (DESIGN.md "Decisions"):
   ascending (the spec's executable JS wins over its prose).
 - Audit chain: hash_i = SHA256(utf8(prev_hash_{i-1} + "\n" + body_i)), prev_hash_0 = "0" * 64,
   body_i the canonical JSON of the event (sorted keys, no spaces, ASCII).
+- Chain anchors: draw k's RFC 3161 token stamps SHA256(utf8(draw_record)), which names the
+  chain's head when the draw was stamped (count of entries, hash of the last); the game's end
+  stamps SHA256(utf8(end_record)) with the head after its "end" entry. Deleting entries that a
+  time stamp counted therefore shows. (Draws stored before anchors existed stamp seed_hash.)
 """
 
 from __future__ import annotations
@@ -158,6 +162,32 @@ def chain_valid(entries: Iterable[tuple[int, str, str, str]]) -> tuple[bool, int
         prev = digest
         count += 1
     return True, count
+
+
+# --- Chain anchors -------------------------------------------------------------------------
+
+
+def draw_record(
+    game_id: str, sequence: int, seed_hash_hex: str, chain_count: int, chain_head: str
+) -> str:
+    """What draw k's time stamp covers (as SHA-256 of its UTF-8): lines, no trailing newline."""
+    return f"proofplay-draw/1\n{game_id}\n{sequence}\n{seed_hash_hex}\n{chain_count}\n{chain_head}"
+
+
+def end_record(game_id: str, chain_count: int, chain_head: str) -> str:
+    """What the game's end time stamp covers: the chain's head after the "end" entry."""
+    return f"proofplay-end/1\n{game_id}\n{chain_count}\n{chain_head}"
+
+
+def record_digest(record: str) -> bytes:
+    return hashlib.sha256(record.encode()).digest()
+
+
+def chain_holds(hashes: Sequence[str], chain_count: int, chain_head: str) -> bool:
+    """Whether a chain (its entries' hashes, in order) still has the anchored head."""
+    if chain_count == 0:
+        return chain_head == GENESIS_HASH
+    return 0 < chain_count <= len(hashes) and hashes[chain_count - 1] == chain_head
 
 
 # --- Anchor ids -----------------------------------------------------------------------------

@@ -63,6 +63,11 @@ class Game(models.Model):
         "Card", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     won_at = models.DateTimeField(null=True, blank=True)
+    # The audit chain's head after the "end" entry, time-stamped (see fairness.end_record).
+    final_chain_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    final_chain_head = models.CharField(max_length=64, blank=True, editable=False)
+    final_token = models.BinaryField(null=True, blank=True, editable=False)
+    final_authority = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -116,6 +121,10 @@ class Draw(models.Model):
     authority = models.CharField(max_length=200)
     token = models.BinaryField()
     drawn_at = models.DateTimeField()
+    # The audit chain's head when the draw was stamped; the token covers it with the seed hash
+    # (fairness.draw_record). Null for draws stored before anchors (their token stamps seed_hash).
+    chain_count = models.PositiveIntegerField(null=True, blank=True)
+    chain_head = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["game", "sequence"]

@@ -138,6 +138,12 @@ def _audit(game: Game, kind: str, data: dict, *, at: datetime | None = None) -> 
     )
 
 
+def _chain_head(game: Game) -> tuple[int, str]:
+    """(entries in the game's audit chain, hash of the last): what a time stamp anchors."""
+    last = game.audit_entries.order_by("-seq").values_list("seq", "hash").first()
+    return last if last else (0, fairness.GENESIS_HASH)
+
+
 def _locked_game(game_id: str) -> Game:
     game = Game.objects.select_for_update().filter(public_id=game_id).first()
     if game is None:
@@ -207,12 +213,27 @@ def game_end(*, game_id: str, by: User) -> Game:
     return game
 
 
-def _finish(game: Game, *, reason: str) -> None:
+def _finish(game: Game, *, reason: str, deadline: float | None = None) -> None:
+    """Finish under the game's lock; the chain's head after the "end" entry is time-stamped
+    (under the lock: nothing may follow the end before its anchor is stored)."""
     now = timezone.now()
     game.status = Game.Status.FINISHED
     game.finished_at = now
-    game.save(update_fields=["status", "finished_at"])
-    _audit(game, AuditEntry.Kind.END, {"reason": reason, "secret": game.secret}, at=now)
+    end = _audit(game, AuditEntry.Kind.END, {"reason": reason, "secret": game.secret}, at=now)
+    record = fairness.end_record(game.public_id, end.seq, end.hash)
+    stamp = tsa.stamp(fairness.record_digest(record), deadline=deadline)
+    game.final_chain_count, game.final_chain_head = end.seq, end.hash
+    game.final_token, game.final_authority = stamp.token, stamp.authority
+    game.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "final_chain_count",
+            "final_chain_head",
+            "final_token",
+            "final_authority",
+        ]
+    )
     gid = game.public_id
     transaction.on_commit(lambda: events.game_ended(gid, reason))
 
@@ -220,7 +241,15 @@ def _finish(game: Game, *, reason: str) -> None:
 # --- PIN lockout (cache: shared by every process, survives restarts of the web process) -----
 # The strict cache raises while it is down; then no PIN is checked at all (fail closed), since
 # uncounted guesses would make the lockout worthless during an outage.
+#
+# Atomic across processes: before a PIN is compared, the attempt takes one of PIN_MAX_FAILURES
+# slots per key with `cache.add` (Redis SET NX, locmem's lock, the database cache's primary
+# key), so of any number of parallel guesses at most PIN_MAX_FAILURES are ever compared. A wrong
+# PIN keeps its slot ("failed", 15 min); a right one gives it back. The failure that finds every
+# slot failed sets the lock (`:until`) and then frees the slots, and every attempt reads the
+# lock only after taking its slot, so none slips in between.
 _CACHE_DOWN = (RedisError, DatabaseError, OSError)
+_PENDING, _FAILED = "pending", "failed"
 
 
 def _lockout_cache():  # type: ignore[no-untyped-def]
@@ -235,28 +264,58 @@ def _lock_keys(game_id: str, who: str, ip: str) -> list[str]:
     return [key("session", who), key("ip", ip or "unknown")]
 
 
-def _check_lockout(keys: list[str]) -> None:
-    cache = _lockout_cache()
-    now = time.time()
-    for key in keys:
-        until = cache.get(f"{key}:until")
-        if until is not None and until > now:
-            raise PinLockedError(until - now)
+def _slots(key: str) -> list[str]:
+    return [f"{key}:slot:{i}" for i in range(PIN_MAX_FAILURES)]
 
 
-def _record_failure(keys: list[str]) -> None:
+def _locked(cache, key: str, now: float) -> PinLockedError:  # type: ignore[no-untyped-def]
+    until = cache.get(f"{key}:until")
+    # Every slot taken but no lock yet: the last attempts are still being checked.
+    return PinLockedError(until - now if until is not None and until > now else PIN_LOCK_SECONDS)
+
+
+def _attempt_begin(keys: list[str]) -> list[str]:
+    """Take one attempt slot per key; PinLockedError if any key is locked or has none free."""
     cache = _lockout_cache()
     now = time.time()
+    taken: list[str] = []
+    try:
+        for key in keys:
+            slots = _slots(key)
+            held = cache.get_many(slots)
+            slot = next(
+                (s for s in slots if s not in held and cache.add(s, _PENDING, PIN_LOCK_SECONDS)),
+                None,
+            )
+            if slot is None:
+                raise _locked(cache, key, now)
+            taken.append(slot)
+        for key in keys:  # after taking the slots: a lock set meanwhile is seen here
+            until = cache.get(f"{key}:until")
+            if until is not None and until > now:
+                raise PinLockedError(until - now)
+    except PinLockedError:
+        cache.delete_many(taken)
+        raise
+    return taken
+
+
+def _attempt_failed(keys: list[str], taken: list[str]) -> None:
+    cache = _lockout_cache()
+    now = time.time()
+    cache.set_many(dict.fromkeys(taken, _FAILED), PIN_LOCK_SECONDS)
     for key in keys:
-        cache.add(f"{key}:n", 0, timeout=PIN_LOCK_SECONDS)
-        try:
-            failures = cache.incr(f"{key}:n")
-        except ValueError:  # expired between add and incr
-            cache.set(f"{key}:n", 1, timeout=PIN_LOCK_SECONDS)
-            failures = 1
-        if failures >= PIN_MAX_FAILURES:
+        slots = _slots(key)
+        held = cache.get_many(slots)
+        if len(held) == PIN_MAX_FAILURES and all(v == _FAILED for v in held.values()):
             cache.set(f"{key}:until", now + PIN_LOCK_SECONDS, timeout=PIN_LOCK_SECONDS)
-            cache.delete(f"{key}:n")
+            cache.delete_many(slots)
+
+
+def _attempt_succeeded(keys: list[str], taken: list[str]) -> None:
+    """Give the slots back; a session that knows the PIN also has its failures forgotten."""
+    cache = _lockout_cache()
+    cache.delete_many([*taken, *_slots(keys[0])])
 
 
 # --- Cards ----------------------------------------------------------------------------------
@@ -282,11 +341,11 @@ def card_join(
     if pin is not None:
         keys = _lock_keys(game_id, who, ip)
         try:
-            _check_lockout(keys)
+            taken = _attempt_begin(keys)
             if not hmac.compare_digest(pin.encode("utf-8", "surrogatepass"), game.pin.encode()):
-                _record_failure(keys)
+                _attempt_failed(keys, taken)
                 raise IncorrectPinError()
-            _lockout_cache().delete(f"{keys[0]}:n")
+            _attempt_succeeded(keys, taken)
         except _CACHE_DOWN as exc:
             logger.warning("PIN lockout cache unavailable, refusing PIN checks: %s", exc)
             raise PinCheckUnavailableError() from exc
@@ -433,37 +492,67 @@ def _check_drawable(game: Game | None, by: User, drawn: list[int] | None = None)
 def draw_next(*, game_id: str, by: User) -> Draw:
     """The creator draws the next number: derived from S, time-stamped, stored, then returned.
 
-    The time stamp (maybe a remote authority, up to 5 s) is taken before the game's lock:
-    the seed of draw k is fixed by S, the entropy and k, so the stored draw is still right if
-    nobody drew meanwhile; if somebody did, plan again. The last attempt stamps under the lock.
+    The time stamp (maybe a remote authority) is taken before the game's lock: the seed of
+    draw k is fixed by S, the entropy and k, so the stored draw is still right if nobody drew
+    meanwhile; if somebody did, plan again. The last attempt stamps under the lock. Every
+    stamp of one draw shares one deadline (tsa.EXTERNAL_DEADLINE from the start): past it, the
+    local authority signs at once, so no draw waits on remote authorities for longer.
     """
+    deadline = tsa.deadline_after()
     for _ in range(OPTIMISTIC_DRAW_ATTEMPTS):
         game = _check_drawable(Game.objects.filter(public_id=game_id).first(), by)
         drawn, entropy = _draw_state(game)
         _check_drawable(game, by, drawn)
+        head = _chain_head(game)
         result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
-        draw = _draw_store(game_id=game_id, by=by, planned=(drawn, entropy), stamp=stamp)
+        stamp = tsa.stamp(_draw_digest(game, result, head), deadline=deadline)
+        draw = _draw_store(
+            game_id=game_id,
+            by=by,
+            planned=(drawn, entropy),
+            head=head,
+            stamp=stamp,
+            deadline=deadline,
+        )
         if draw is not None:
             return draw
-    draw = _draw_store(game_id=game_id, by=by, planned=None, stamp=None)
+    draw = _draw_store(
+        game_id=game_id, by=by, planned=None, head=None, stamp=None, deadline=deadline
+    )
     assert draw is not None  # noqa: S101 - without a plan there is nothing to be stale
     return draw
 
 
+def _draw_digest(game: Game, result: dict, head: tuple[int, str]) -> bytes:
+    """What the draw's token stamps: its seed hash and the audit chain's head at the time."""
+    record = fairness.draw_record(game.public_id, result["sequence"], result["seed_hash"], *head)
+    return fairness.record_digest(record)
+
+
 @transaction.atomic
 def _draw_store(
-    *, game_id: str, by: User, planned: tuple[list[int], str] | None, stamp: tsa.Stamp | None
+    *,
+    game_id: str,
+    by: User,
+    planned: tuple[list[int], str] | None,
+    head: tuple[int, str] | None,
+    stamp: tsa.Stamp | None,
+    deadline: float,
 ) -> Draw | None:
-    """Store the next draw under the game's lock; None if `planned` is no longer the state."""
+    """Store the next draw under the game's lock; None if `planned` is no longer the state.
+
+    `head`, the chain's head when `stamp` was taken, may be older than the chain's head now
+    (marks came meanwhile): an anchor says "the chain had at least these entries".
+    """
     game = _check_drawable(Game.objects.select_for_update().filter(public_id=game_id).first(), by)
     drawn, entropy = _draw_state(game)
     _check_drawable(game, by, drawn)
     if planned is not None and planned != (drawn, entropy):
         return None
     result = fairness.draw(bytes.fromhex(game.secret), bytes.fromhex(entropy), drawn)
-    if stamp is None:
-        stamp = tsa.stamp(bytes.fromhex(result["seed_hash"]))
+    if stamp is None or head is None:
+        head = _chain_head(game)
+        stamp = tsa.stamp(_draw_digest(game, result, head), deadline=deadline)
     now = timezone.now()
     if not drawn:
         game.entropy = entropy
@@ -481,6 +570,8 @@ def _draw_store(
         authority=stamp.authority,
         token=stamp.token,
         drawn_at=now,
+        chain_count=head[0],
+        chain_head=head[1],
     )
     _audit(
         game,
@@ -491,6 +582,8 @@ def _draw_store(
             "seed_hash": draw.seed_hash,
             "anchor_id": anchor,
             "token_sha256": fairness.sha256_hex(stamp.token),
+            "chain_count": head[0],
+            "chain_head": head[1],
             **({"entropy": game.entropy} if draw.sequence == 1 else {}),
         },
         at=now,
@@ -500,7 +593,7 @@ def _draw_store(
     payload = events.draw_payload(draw)
     transaction.on_commit(lambda: events.drawn(gid, payload))
     if draw.sequence == 75:
-        _finish(game, reason="all 75 numbers drawn")
+        _finish(game, reason="all 75 numbers drawn", deadline=deadline)
     return draw
 
 

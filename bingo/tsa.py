@@ -5,6 +5,9 @@ critical) are generated on first use into `LOBBY_DATA_DIR/bingo-tsa.pem` (one fi
 atomically, so two processes that start together agree on one authority). Tokens embed only
 that certificate, sign with ECDSA P-256 / SHA-256, carry an ESS signingCertificateV2 attribute,
 and verify with `openssl ts -verify -digest <hex> -in token.der -token_in -CAfile cert.pem`.
+
+External authorities (BINGO_TSA_URLS) share one deadline per stamp for the whole exchange, and
+their tokens are kept only once rfc3161-client verifies them against BINGO_TSA_TRUST_ANCHORS.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import hashlib
 import logging
 import os
 import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
+from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +40,10 @@ LOCAL_AUTHORITY = "lobby.local"
 # 2.25.<uuid as integer>: an OID anyone may mint (ITU-T X.667); the local TSA's policy.
 POLICY_OID = "2.25.201918446287403014384051357322787415552"
 TSA_FILE = "bingo-tsa.pem"
-EXTERNAL_TIMEOUT = 5
+# Seconds for every external authority together, per stamp: connect, send, and the whole answer.
+EXTERNAL_DEADLINE = 5.0
+MAX_RESPONSE = 64 * 1024
+SHA256_OID = cx509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 
 
 @dataclass(frozen=True)
@@ -145,9 +154,22 @@ def certificate_pem() -> bytes:
 
 def local_stamp(digest: bytes, *, now: datetime | None = None, nonce: int | None = None) -> Stamp:
     """Sign a TimeStampToken over a SHA-256 `digest` with the local authority."""
+    key, cert = local_authority()
+    token, gen_time = sign_token(digest, key=key, cert=cert, now=now, nonce=nonce)
+    return Stamp(token=token, authority=LOCAL_AUTHORITY, gen_time=gen_time)
+
+
+def sign_token(
+    digest: bytes,
+    *,
+    key: ec.EllipticCurvePrivateKey,
+    cert: cx509.Certificate,
+    now: datetime | None = None,
+    nonce: int | None = None,
+) -> tuple[bytes, datetime]:
+    """(DER TimeStampToken over a SHA-256 `digest` signed by `key`, embedding `cert`; genTime)."""
     if len(digest) != 32:
         raise TimestampError("the message imprint must be a SHA-256 digest")
-    key, cert = local_authority()
     now = (now or datetime.now(UTC)).astimezone(UTC)
     gen_time = now.replace(microsecond=(now.microsecond // 1000) * 1000)
     cert_der = cert.public_bytes(serialization.Encoding.DER)
@@ -219,7 +241,7 @@ def local_stamp(digest: bytes, *, now: datetime | None = None, nonce: int | None
         }
     )
     token = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
-    return Stamp(token=token.dump(), authority=LOCAL_AUTHORITY, gen_time=gen_time)
+    return token.dump(), gen_time
 
 
 # --- Tokens ---------------------------------------------------------------------------------
@@ -254,8 +276,93 @@ def authority_name(url: str) -> str:
     return (urlsplit(url).hostname or url).lower()
 
 
-def external_stamp(url: str, digest: bytes) -> Stamp:
-    """Ask an RFC 3161 authority over HTTP (timeout 5 s); check its answer covers `digest`."""
+def trust_anchors() -> list[cx509.Certificate]:
+    """The certificates in BINGO_TSA_TRUST_ANCHORS (PEM files); an unreadable file adds none."""
+    anchors: list[cx509.Certificate] = []
+    for path in settings.BINGO_TSA_TRUST_ANCHORS:
+        try:
+            found = _load_anchors(str(path), Path(path).stat().st_mtime_ns)
+        except (OSError, ValueError) as exc:
+            logger.error("bingo: TSA trust anchor file %s is unusable (%s); ignored", path, exc)
+            continue
+        anchors.extend(cert for cert in found if cert not in anchors)
+    return anchors
+
+
+@functools.lru_cache(maxsize=16)
+def _load_anchors(path: str, mtime_ns: int) -> tuple[cx509.Certificate, ...]:
+    return tuple(cx509.load_pem_x509_certificates(Path(path).read_bytes()))
+
+
+def _post(url: str, body: bytes, deadline: float) -> bytes:
+    """POST the request and read the answer, giving up at the monotonic `deadline`.
+
+    Runs in a worker thread: a read blocks at most until the per-read timeout, so the thread
+    ends soon after the deadline even if the caller stopped waiting for it at the deadline.
+    """
+    remaining = deadline - time.monotonic()
+    with requests.post(
+        url,
+        data=body,
+        headers={"Content-Type": "application/timestamp-query"},
+        timeout=(remaining, remaining),
+        stream=True,
+    ) as response:
+        response.raise_for_status()
+        content = bytearray()
+        for chunk in response.iter_content(4096):
+            content += chunk
+            if len(content) > MAX_RESPONSE:
+                raise TimestampError("time-stamp response too large")
+            if time.monotonic() > deadline:
+                raise TimestampError("the answer was still arriving at the deadline")
+    return bytes(content)
+
+
+def _post_within(url: str, body: bytes, deadline: float) -> bytes:
+    """`_post` with a hard stop: the caller never waits past `deadline` (DNS, connect, reads)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimestampError("no time left for this authority")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bingo-tsa")
+    try:
+        future = pool.submit(_post, url, body, deadline)
+        try:
+            return future.result(timeout=remaining)
+        except TimeoutError as exc:
+            raise TimestampError(f"no complete answer within {remaining:.1f} s") from exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def verify_response(
+    content: bytes, digest: bytes, *, nonce: int, anchors: list[cx509.Certificate]
+) -> bytes:
+    """The token of a TimeStampResp that rfc3161-client verifies, else TimestampError.
+
+    Checked: status granted; the CMS signature; the signer's certificate chains to one of
+    `anchors` (valid at genTime); its extended key usage is id-kp-timeStamping, critical;
+    our nonce; a SHA-256 imprint equal to `digest`.
+    """
+    if not anchors:
+        raise TimestampError("no trust anchor configured")
+    try:
+        response = decode_timestamp_response(content)
+        if response.tst_info.message_imprint.hash_algorithm != SHA256_OID:
+            raise TimestampError("the imprint is not SHA-256")
+        builder = VerifierBuilder().nonce(nonce)
+        for anchor in anchors:
+            builder = builder.add_root_certificate(anchor)
+        builder.build().verify(response, digest)
+        return response.time_stamp_token()
+    except (VerificationError, ValueError) as exc:
+        raise TimestampError(f"the token does not verify: {exc}") from exc
+
+
+def external_stamp(
+    url: str, digest: bytes, *, deadline: float, anchors: list[cx509.Certificate]
+) -> Stamp:
+    """Ask an RFC 3161 authority over HTTP, answering by `deadline`; verify before keeping."""
     nonce = secrets.randbits(63)
     request = tsp.TimeStampReq(
         {
@@ -268,32 +375,39 @@ def external_stamp(url: str, digest: bytes) -> Stamp:
             "cert_req": True,
         }
     )
-    response = requests.post(
-        url,
-        data=request.dump(),
-        headers={"Content-Type": "application/timestamp-query"},
-        timeout=EXTERNAL_TIMEOUT,
-    )
-    response.raise_for_status()
-    if len(response.content) > 64 * 1024:
-        raise TimestampError("time-stamp response too large")
-    resp = tsp.TimeStampResp.load(response.content)
-    status = resp["status"]["status"].native
-    if status not in ("granted", "granted_with_mods"):
-        raise TimestampError(f"authority answered {status}")
-    token = resp["time_stamp_token"].dump()
-    imprint, gen_time = token_info(token)
-    info = resp["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
-    if imprint != digest or info["nonce"].native != nonce:
-        raise TimestampError("the authority stamped something else")
+    content = _post_within(url, request.dump(), deadline)
+    token = verify_response(content, digest, nonce=nonce, anchors=anchors)
+    _, gen_time = token_info(token)
     return Stamp(token=token, authority=authority_name(url), gen_time=gen_time)
 
 
-def stamp(digest: bytes) -> Stamp:
-    """A token over `digest`: the first external authority that answers, else the local one."""
-    for url in settings.BINGO_TSA_URLS:
-        try:
-            return external_stamp(url, digest)
-        except (requests.RequestException, TimestampError, ValueError) as exc:
-            logger.warning("bingo: TSA %s failed (%s); trying the next", authority_name(url), exc)
+def deadline_after(seconds: float = EXTERNAL_DEADLINE) -> float:
+    return time.monotonic() + seconds
+
+
+def stamp(digest: bytes, *, deadline: float | None = None) -> Stamp:
+    """A token over `digest`: the first external authority whose token verifies, else local.
+
+    External authorities share one deadline (`deadline`, a time.monotonic() value; default
+    EXTERNAL_DEADLINE seconds from now), so a slow or trickling one never holds the caller
+    longer. Without a trust anchor no external token could be verified: none is asked.
+    """
+    if settings.BINGO_TSA_URLS:
+        anchors = trust_anchors()
+        if not anchors:
+            logger.warning(
+                "bingo: BINGO_TSA_URLS is set but BINGO_TSA_TRUST_ANCHORS names no certificate:"
+                " no external authority is trusted; the local authority signs"
+            )
+        else:
+            deadline = deadline_after() if deadline is None else deadline
+            for url in settings.BINGO_TSA_URLS:
+                try:
+                    return external_stamp(url, digest, deadline=deadline, anchors=anchors)
+                except (requests.RequestException, TimestampError, ValueError) as exc:
+                    logger.warning(
+                        "bingo: TSA %s not used: %s; trying the next, else the local authority",
+                        authority_name(url),
+                        exc,
+                    )
     return local_stamp(digest)

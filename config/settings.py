@@ -368,6 +368,9 @@ CORS_EXPOSE_HEADERS = [
 # --- Apps
 BINGO_ADMIN_EMAILS = [e.lower() for e in env.list("BINGO_ADMIN_EMAILS", default=[])]
 BINGO_TSA_URLS = env.list("BINGO_TSA_URLS", default=[])
+# PEM files of the CA certificates an external authority's token must chain to. Empty: no
+# external authority is trusted (BINGO_TSA_URLS is then not contacted; the local one signs).
+BINGO_TSA_TRUST_ANCHORS = env.list("BINGO_TSA_TRUST_ANCHORS", default=[])
 BINGO_RATE_GET = env.str("BINGO_RATE_GET", default="60/m")
 BINGO_RATE_POST = env.str("BINGO_RATE_POST", default="15/m")
 WATCHPARTY_RATE_CREATE = env.str("WATCHPARTY_RATE_CREATE", default="5/h")

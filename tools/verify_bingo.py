@@ -15,6 +15,10 @@ Checks, each printed as PASS / FAIL / SKIP:
   seed = HMAC-SHA256(S, entropy || uint32_be(sequence)) once S is revealed
 - entropy = SHA256 of each non-empty player seed joined before draw 1, from the audit log
 - the audit log's hash chain, and that its create / draw entries say what /verify says
+- truncation: each draw's token stamps the chain's head when it was drawn (chain_count
+  entries, the last one's hash) with its seed hash, and the end's token the head after the
+  end entry; every such entry must still be in the chain (draws without chain_count predate
+  anchors: their token stamps seed_hash)
 Exit status 0 when nothing failed.
 """
 
@@ -91,6 +95,31 @@ def openssl_verify(token_b64: str, digest_hex: str, ca_file: str, workdir: str) 
     return ok, (result.stdout + result.stderr).strip().splitlines()[-1:][0] if not ok else ""
 
 
+def draw_digest(gid: str, d: dict) -> str:
+    """What a draw's token stamps (hex): the record naming its chain head, else seed_hash."""
+    if d.get("chain_count") is None:
+        return d["seed_hash"]
+    record = (
+        f"proofplay-draw/1\n{gid}\n{d['sequence']}\n{d['seed_hash']}\n"
+        f"{d['chain_count']}\n{d['chain_head']}"
+    )
+    return sha256_hex(record.encode())
+
+
+def end_digest(gid: str, f: dict) -> str:
+    return sha256_hex(f"proofplay-end/1\n{gid}\n{f['chain_count']}\n{f['chain_head']}".encode())
+
+
+def anchor_holds(entries: list[dict], count: object, head: object) -> bool:
+    if count == 0:
+        return head == GENESIS
+    return (
+        isinstance(count, int)
+        and 0 < count <= len(entries)
+        and entries[count - 1].get("hash") == head
+    )
+
+
 def entropy_from_audit(entries: list[dict]) -> tuple[bytes, list[str]]:
     seeds: list[str] = []
     for entry in entries:
@@ -127,12 +156,27 @@ def verify(data: dict, cert: str | None, ca_files: dict[str, str], report: Repor
         prev = entry["hash"]
     if chain_ok:
         report.check(True, f"audit chain ({len(entries)} entries)")
+    links_ok = chain_ok
+    # Truncation: the time-stamped chain heads (their tokens are checked below)
+    anchors = [(f"draw {d.get('sequence')}", d) for d in draws if d.get("chain_count") is not None]
+    final = data.get("final_anchor")
+    if final:
+        anchors.append(("the end", final))
+    elif data.get("status") == "finished" and anchors:
+        chain_ok = report.check(False, "the end's chain head", "the game's end is not anchored")
+    for who, a in anchors:
+        count = a.get("chain_count")
+        chain_ok &= report.check(
+            anchor_holds(entries, count, a.get("chain_head")),
+            f"audit chain holds the head time-stamped by {who} (entry {count})",
+            f"entry {count} is missing or changed: the chain has {len(entries)} entries",
+        )
     report.check(
         data.get("audit_chain_valid") is chain_ok,
         "server's audit_chain_valid agrees",
         f"server says {data.get('audit_chain_valid')}",
     )
-    bodies = [json.loads(e["body"]) for e in entries] if chain_ok else []
+    bodies = [json.loads(e["body"]) for e in entries] if links_ok else []
     create = next((b for b in bodies if b.get("event") == "create"), None)
     if create is not None:
         report.check(
@@ -190,7 +234,18 @@ def verify(data: dict, cert: str | None, ca_files: dict[str, str], report: Repor
                 f"{what} matches its audit entry",
             )
         drawn.append(number)
-        jobs.append((what, d.get("token"), seed_hash, d.get("authority", LOCAL_AUTHORITY)))
+        jobs.append(
+            (what, d.get("token"), draw_digest(gid, d), d.get("authority", LOCAL_AUTHORITY))
+        )
+    if final:
+        jobs.append(
+            (
+                "end anchor",
+                final.get("token"),
+                end_digest(gid, final),
+                final.get("authority", LOCAL_AUTHORITY),
+            )
+        )
     report.check(len(set(drawn)) == len(drawn), "no number drawn twice")
     if data.get("commitment_token"):
         jobs.append(

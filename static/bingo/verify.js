@@ -83,6 +83,9 @@ async function run() {
   }
   if (chainOk) check(true, `audit hash chain (${data.audit_entries.length} entries)`);
   const bodies = data.audit_entries.map((e) => JSON.parse(e.body));
+  // time-stamped chain heads (each draw's, the end's): entries they counted must still be there
+  const hashes = data.audit_entries.map((e) => e.hash);
+  const holds = (count, head) => (count === 0 ? head === "0".repeat(64) : count <= hashes.length && hashes[count - 1] === head);
   const create = bodies.find((b) => b.event === "create");
   check(create && create.commitment === data.commitment, "audit create entry holds the commitment");
 
@@ -120,10 +123,24 @@ async function run() {
     }
     const a = auditDraws[d.sequence];
     if (!a || a.number !== d.number || a.seed_hash !== d.seed_hash || a.token_sha256 !== await sha256(b64(d.token))) problems.push("audit entry");
-    if (d.authority === "lobby.local") { const t = await checkToken(d.token, d.seed_hash, certDer, key); if (t) problems.push("token: " + t); }
+    const anchored = d.chain_count !== null && d.chain_count !== undefined;
+    const stamped = anchored ? await sha256(enc.encode(`proofplay-draw/1\n${data.game_id}\n${d.sequence}\n${d.seed_hash}\n${d.chain_count}\n${d.chain_head}`)) : d.seed_hash;
+    if (anchored && !holds(d.chain_count, d.chain_head)) problems.push(`chain anchor (entry ${d.chain_count} missing or changed)`);
+    if (d.authority === "lobby.local") { const t = await checkToken(d.token, stamped, certDer, key); if (t) problems.push("token: " + t); }
     else add("skip", `${what}: token by ${d.authority} (check it with its CA)`);
     check(problems.length === 0, `${what}: hash, derivation${hmacKey ? ", HMAC" : ""}, anchor, audit, token${problems.length ? " — FAILED: " + problems.join(", ") : ""}`);
     drawn.add(d.number);
+  }
+  const f = data.final_anchor;
+  if (f) {
+    const problems = [];
+    if (!holds(f.chain_count, f.chain_head)) problems.push(`entry ${f.chain_count} missing or changed (the chain has ${hashes.length})`);
+    const stamped = await sha256(enc.encode(`proofplay-end/1\n${data.game_id}\n${f.chain_count}\n${f.chain_head}`));
+    if (f.authority === "lobby.local") { const t = await checkToken(f.token, stamped, certDer, key); if (t) problems.push("token: " + t); }
+    else add("skip", `end anchor: token by ${f.authority} (check it with its CA)`);
+    check(problems.length === 0, `the end's time-stamped chain head (${f.chain_count} entries)${problems.length ? " — FAILED: " + problems.join(", ") : ""}`);
+  } else if (data.status === "finished" && data.draws.some((d) => d.chain_count !== null && d.chain_count !== undefined)) {
+    check(false, "the game's end is not anchored by a time stamp");
   }
   const summary = document.getElementById("verify-summary");
   summary.textContent = failed ? `${failed} checks failed` : `All ${passed} checks passed` + (skipped ? ` (${skipped} skipped)` : "");

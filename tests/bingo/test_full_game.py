@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bingo import fairness
 from tests import servers
 from tests.bingo.conftest import ADMIN_EMAIL
 from tests.conftest import server_env
@@ -176,11 +177,17 @@ def test_a_spec_client_plays_a_whole_game_across_a_restart(admin_user, bearer, t
         # openssl ts -verify for every draw and the commitment
         cert = tmp_path / "certificate.pem"
         cert.write_bytes(requests.get(f"{base}/tsa/certificate.pem", timeout=10).content)
-        for d in verify["draws"]:
-            assert openssl_ok(tmp_path, d["token"], d["seed_hash"], cert), d["sequence"]
+        for d in verify["draws"]:  # each token stamps the seed hash with the chain's head
+            record = fairness.draw_record(
+                gid, d["sequence"], d["seed_hash"], d["chain_count"], d["chain_head"]
+            )
+            assert d["stamped_digest"] == fairness.record_digest(record).hex()
+            assert openssl_ok(tmp_path, d["token"], d["stamped_digest"], cert), d["sequence"]
+        final = verify["final_anchor"]
+        assert openssl_ok(tmp_path, final["token"], final["stamped_digest"], cert)
         assert openssl_ok(tmp_path, verify["commitment_token"], verify["commitment"], cert)
         assert not openssl_ok(
-            tmp_path, verify["draws"][0]["token"], verify["draws"][1]["seed_hash"], cert
+            tmp_path, verify["draws"][0]["token"], verify["draws"][1]["stamped_digest"], cert
         )
 
         # The offline verifier script

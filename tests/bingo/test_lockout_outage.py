@@ -15,7 +15,7 @@ def cache_down(monkeypatch):  # type: ignore[no-untyped-def]
         raise RedisConnectionError("Connection refused")
 
     strict = caches["strict"]
-    for method in ("get", "add", "incr", "set", "delete"):
+    for method in ("get", "get_many", "add", "incr", "set", "set_many", "delete", "delete_many"):
         monkeypatch.setattr(strict, method, down)
 
 

@@ -6,8 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
-from asn1crypto import tsp
 from cryptography import x509
 from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
 
@@ -95,65 +93,3 @@ def test_two_processes_starting_together_agree_on_one_authority(tmp_path):
 def test_a_digest_of_the_wrong_size_is_refused(data_dir):
     with pytest.raises(tsa.TimestampError):
         tsa.local_stamp(b"short")
-
-
-class FakeResponse:
-    def __init__(self, content: bytes, status: int = 200) -> None:
-        self.content = content
-        self.status_code = status
-
-    def raise_for_status(self) -> None:
-        if self.status_code >= 400:
-            raise requests.HTTPError(str(self.status_code))
-
-
-def test_a_token_without_our_nonce_is_refused(data_dir, settings, monkeypatch):
-    """A remote TSA (mocked: the outside world) that does not echo the nonce is not trusted."""
-    settings.BINGO_TSA_URLS = ["https://tsa.example.org/tsr"]
-    calls = []
-
-    def post(url, data, headers, timeout):  # type: ignore[no-untyped-def]
-        calls.append((url, timeout, headers))
-        digest = tsp.TimeStampReq.load(data)["message_imprint"]["hashed_message"].native
-        return FakeResponse(tsa.response_from_token(tsa.local_stamp(digest).token))
-
-    monkeypatch.setattr(tsa.requests, "post", post)
-    stamp = tsa.stamp(DIGEST)
-    assert calls and calls[0][1] == 5
-    assert calls[0][2]["Content-Type"] == "application/timestamp-query"
-    assert stamp.authority == "lobby.local"
-
-
-def test_external_authority_failure_falls_back_to_local(data_dir, settings, monkeypatch):
-    settings.BINGO_TSA_URLS = ["https://down.example.org/tsr", "https://bad.example.org/tsr"]
-    seen = []
-
-    def post(url, data, headers, timeout):  # type: ignore[no-untyped-def]
-        seen.append(url)
-        if "down" in url:
-            raise requests.Timeout("timed out")
-        return FakeResponse(b"not DER", 200)
-
-    monkeypatch.setattr(tsa.requests, "post", post)
-    stamp = tsa.stamp(DIGEST)
-    assert seen == settings.BINGO_TSA_URLS
-    assert stamp.authority == "lobby.local"
-    assert tsa.token_info(stamp.token)[0] == DIGEST
-
-
-def test_external_authority_granted_token_is_kept(data_dir, settings, monkeypatch):
-    """An authority whose token covers our digest and nonce is accepted as is."""
-    settings.BINGO_TSA_URLS = ["https://tsa.example.org/tsr"]
-    monkeypatch.setattr(tsa.secrets, "randbits", lambda bits: 424242)
-    original = tsa.local_stamp
-
-    def post(url, data, headers, timeout):  # type: ignore[no-untyped-def]
-        request = tsp.TimeStampReq.load(data)
-        assert request["cert_req"].native is True
-        token = original(request["message_imprint"]["hashed_message"].native, nonce=424242).token
-        return FakeResponse(tsa.response_from_token(token))
-
-    monkeypatch.setattr(tsa.requests, "post", post)
-    stamp = tsa.stamp(DIGEST)
-    assert stamp.authority == "tsa.example.org"
-    assert tsa.token_info(stamp.token)[0] == DIGEST
