@@ -8,6 +8,7 @@ when the socket opens and wrap every frame it sends.
 from typing import Any
 
 from channels.routing import URLRouter
+from django.conf import settings
 from django.urls import path
 
 from avalonbot.routing import websocket_urlpatterns as avalonbot_ws
@@ -22,8 +23,13 @@ websocket_urlpatterns = [
     path("avalon/", URLRouter(avalonbot_ws)),
 ]
 
-_watchparty = URLRouter([path("watchparty/", URLRouter(watchparty_ws))])
-_authenticated = LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+# WatchParty's own web app may be served from its own origin (WATCHPARTY_CORS_ORIGINS): its
+# sockets allow that origin too; no other app's do.
+_watchparty = OriginValidator(
+    URLRouter([path("watchparty/", URLRouter(watchparty_ws))]),
+    also=lambda: settings.WATCHPARTY_CORS_ORIGINS,
+)
+_authenticated = OriginValidator(LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
@@ -31,4 +37,4 @@ async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
     return await app(scope, receive, send)
 
 
-websocket_application = OriginValidator(_by_app)
+websocket_application = _by_app

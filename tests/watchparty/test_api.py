@@ -35,7 +35,9 @@ def test_create_returns_documented_body_and_stores_bcrypt_hash(api, db) -> None:
     r = api.post(CREATE, {"name": "  Movie Night ", "password": "secure123"}, format="json")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"id", "name", "share_url", "token"}
+    # the documented fields, plus ice_servers (WatchParty's app reads it; [] by default)
+    assert set(body) == {"id", "name", "share_url", "token", "ice_servers"}
+    assert body["ice_servers"] == []
     assert uuid.UUID(body["id"]).version == 4
     assert body["name"] == "Movie Night"
     assert body["share_url"] == f"http://testserver/watchparty/join/{body['id']}"
@@ -117,7 +119,7 @@ def test_join_returns_documented_body(create_party, api) -> None:  # type: ignor
     r = api.post(JOIN, {"session_id": party["id"], "password": "secure123"}, format="json")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"id", "name", "token"}
+    assert set(body) == {"id", "name", "token", "ice_servers"}
     assert body["id"] == party["id"] and body["name"] == "Movie Night"
     claims = tokens.token_decode(body["token"], room=party["id"])
     p = Participant.objects.get(party_id=party["id"], user_id=claims.user_id)
