@@ -168,7 +168,9 @@ async def _fan_out(urls: list[str], kind: str, count: int, warmup: int) -> list[
     finally:
         for task in readers:
             task.cancel()
-        for ws in sockets:
+        # A clean close leaves the room at once and a leaving host hands the role on: the host
+        # (the sender, urls[0]) goes last, alone, so it is still the host in the next round.
+        for ws in reversed(sockets):
             await ws.close()
     return latencies
 

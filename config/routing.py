@@ -9,6 +9,7 @@ ProofPlay guest's session names its guest.
 from typing import Any
 
 from channels.routing import URLRouter
+from django.conf import settings
 from django.urls import path
 
 from avalonbot.routing import websocket_urlpatterns as avalonbot_ws
@@ -23,11 +24,16 @@ websocket_urlpatterns = [
     path("avalon/", URLRouter(avalonbot_ws)),
 ]
 
-_watchparty = URLRouter([path("watchparty/", URLRouter(watchparty_ws))])
-_bingo = LobbyAuthMiddlewareStack(
-    URLRouter([path("bingo/", URLRouter(bingo_ws))]), allow_guest=True
+# WatchParty's own web app may be served from its own origin (WATCHPARTY_CORS_ORIGINS): its
+# sockets allow that origin too; no other app's do.
+_watchparty = OriginValidator(
+    URLRouter([path("watchparty/", URLRouter(watchparty_ws))]),
+    also=lambda: settings.WATCHPARTY_CORS_ORIGINS,
 )
-_authenticated = LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+_bingo = OriginValidator(
+    LobbyAuthMiddlewareStack(URLRouter([path("bingo/", URLRouter(bingo_ws))]), allow_guest=True)
+)
+_authenticated = OriginValidator(LobbyAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
@@ -42,4 +48,4 @@ async def _by_app(scope: dict, receive: Any, send: Any) -> Any:
 
 
 # Every socket route counts against its address's cap first (config/limits.py).
-websocket_application = SocketsPerAddress(OriginValidator(_by_app))
+websocket_application = SocketsPerAddress(_by_app)

@@ -354,8 +354,11 @@ RATELIMIT_IP_META_KEY = "config.net.ratelimit_ip"
 RATELIMIT_VIEW = "config.errors.ratelimited_view"
 RATELIMIT_FAIL_OPEN = True  # only while the cache is down (see config/cache.py)
 
-# --- CORS: WatchParty documents configurable origins with credentials.
-CORS_ALLOWED_ORIGINS = env.list("WATCHPARTY_CORS_ORIGINS", default=[])
+# --- CORS: WatchParty documents configurable origins with credentials. They apply to the
+# /watchparty/ routes only, and are also what the watch-party socket's Origin check allows
+# beside WEBSOCKET_ALLOWED_ORIGINS (other apps' sockets do not allow them).
+WATCHPARTY_CORS_ORIGINS = env.list("WATCHPARTY_CORS_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = WATCHPARTY_CORS_ORIGINS
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/watchparty/.*$"
 CORS_EXPOSE_HEADERS = [
@@ -377,6 +380,8 @@ WATCHPARTY_RATE_CREATE = env.str("WATCHPARTY_RATE_CREATE", default="5/h")
 WATCHPARTY_RATE_JOIN = env.str("WATCHPARTY_RATE_JOIN", default="10/m")
 WATCHPARTY_RATE_WS = env.str("WATCHPARTY_RATE_WS", default="100/m")
 WATCHPARTY_ICE_SERVERS = env.json("WATCHPARTY_ICE_SERVERS", default=[])
+# Where WatchParty's own web app is served, if it is: share_url then points at its join page.
+WATCHPARTY_APP_URL = env.str("WATCHPARTY_APP_URL", default="").rstrip("/")
 TERMINALS_TMUX_SOCKET = env.str("TERMINALS_TMUX_SOCKET", default="")
 # "k1, k2" in an env file means two keys; the keys themselves are compared exactly.
 AVALON_API_KEY = [key.strip() for key in env.list("AVALON_API_KEY", default=[]) if key.strip()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,8 +52,9 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
-def origin_allowed(scope: dict) -> bool:
-    """Compare the Origin's scheme, host and port with the socket's own origin and the allowed list.
+def origin_allowed(scope: dict, also: Iterable[str] = ()) -> bool:
+    """Compare the Origin's scheme, host and port with the socket's own origin and the allowed list
+    (WEBSOCKET_ALLOWED_ORIGINS, plus `also`: origins one app's sockets allow).
 
     A request without Origin did not come from a browser page, so no page can ride on the
     user's cookies through it: it is allowed, and authenticates like any API client.
@@ -71,17 +73,23 @@ def origin_allowed(scope: dict) -> bool:
             scheme = _header(scope, b"x-forwarded-proto") or scheme
         if theirs == _origin_tuple(f"{scheme}://{host}"):
             return True
-    return any(theirs == _origin_tuple(allowed) for allowed in settings.WEBSOCKET_ALLOWED_ORIGINS)
+    allowed = (*settings.WEBSOCKET_ALLOWED_ORIGINS, *also)
+    return any(theirs == _origin_tuple(origin) for origin in allowed)
 
 
 class OriginValidator:
-    """Refuse the handshake (403) when the Origin is neither same-origin nor allowed."""
+    """Refuse the handshake (403) when the Origin is neither same-origin nor allowed.
 
-    def __init__(self, application: Any) -> None:
+    `also` returns extra origins for the sockets behind this validator (read per handshake,
+    so settings stay the only source).
+    """
+
+    def __init__(self, application: Any, also: Callable[[], Iterable[str]] = tuple) -> None:
         self.application = application
+        self.also = also
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
-        if scope["type"] == "websocket" and not origin_allowed(scope):
+        if scope["type"] == "websocket" and not origin_allowed(scope, self.also()):
             logger.info("websocket refused: origin %s", _header(scope, b"origin"))
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import math
 import secrets
 import time
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from watchparty import selectors, services
 from watchparty.exceptions import (
     AuthenticationFailedError,
     InvalidMessageError,
+    LeftSessionError,
     ParticipantNotFoundError,
     SessionFullError,
     SessionNotFoundError,
@@ -52,6 +55,11 @@ CLOSE_POLICY = 4008  # kept misbehaving
 MAX_CONSECUTIVE_ERRORS = 20
 SIGNALS = ("webrtc_offer", "webrtc_answer", "ice_candidate", "webrtc_request")
 SERVER_ONLY = ("user_joined", "user_left", "error", "session_state", "host_transfer_done")
+# A close frame with these codes is the member going (the app's leave, the tab closing): they
+# leave at once. Anything else (no close frame: 1006; no status: 1005) keeps the seat a while.
+CLEAN_CLOSE_CODES = (1000, 1001)
+PLAYBACK_ACTIONS = ("play", "pause", "toggle", "seek_forward", "seek_backward")
+MAX_SEEK_SECONDS = services.MAX_POSITION
 
 
 def _close_code(exc: DomainError) -> int:
@@ -69,24 +77,69 @@ def _title(exc: DomainError) -> str:
 
 
 def _signal_problem(kind: str, payload: Any) -> str | None:
-    """Type checks for the documented signalling payloads (other keys pass through)."""
+    """Type checks for the signalling payloads (other keys pass through).
+
+    Two shapes each: the document's flat ones, and WatchParty's app's, which nests the
+    browser's object: `{"sdp": RTCSessionDescriptionInit}`, `{"candidate": RTCIceCandidateInit}`.
+    """
     if not isinstance(payload, dict):
         return "payload must be an object"
     if kind in ("webrtc_offer", "webrtc_answer"):
         expected = "offer" if kind == "webrtc_offer" else "answer"
-        if payload.get("type") != expected:
-            return f'payload.type must be "{expected}"'
-        if not isinstance(payload.get("sdp"), str) or not payload["sdp"]:
-            return "payload.sdp must be a non-empty string"
+        where, desc = "payload.", payload
+        if isinstance(payload.get("sdp"), dict):
+            where, desc = "payload.sdp.", payload["sdp"]
+        if desc.get("type") != expected:
+            return f'{where}type must be "{expected}"'
+        if not isinstance(desc.get("sdp"), str) or not desc["sdp"]:
+            return f"{where}sdp must be a non-empty string"
     elif kind == "ice_candidate":
-        if not isinstance(payload.get("candidate"), str):
-            return "payload.candidate must be a string"
-        if payload.get("sdpMid") is not None and not isinstance(payload["sdpMid"], str):
-            return "payload.sdpMid must be a string or null"
-        index = payload.get("sdpMLineIndex")
+        where, cand = "payload.", payload
+        if isinstance(payload.get("candidate"), dict):
+            where, cand = "payload.candidate.", payload["candidate"]
+        if not isinstance(cand.get("candidate"), str):
+            return f"{where}candidate must be a string"
+        for key in ("sdpMid", "usernameFragment"):
+            if cand.get(key) is not None and not isinstance(cand[key], str):
+                return f"{where}{key} must be a string or null"
+        index = cand.get("sdpMLineIndex")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
-            return "payload.sdpMLineIndex must be an integer or null"
+            return f"{where}sdpMLineIndex must be an integer or null"
     return None
+
+
+def _playback_control_problem(payload: Any) -> str | None:
+    if not isinstance(payload, dict):
+        return "payload must be an object"
+    if payload.get("action") not in PLAYBACK_ACTIONS:
+        return "payload.action must be one of " + ", ".join(PLAYBACK_ACTIONS)
+    seek = payload.get("seek_seconds")
+    if seek is not None and (
+        isinstance(seek, bool)
+        or not isinstance(seek, int | float)
+        or not math.isfinite(seek)
+        or not 0 <= seek <= MAX_SEEK_SECONDS
+    ):
+        return f"payload.seek_seconds must be a number from 0 to {MAX_SEEK_SECONDS:g} or null"
+    return None
+
+
+def _chat_frames(messages: list[dict], *, session_id: str) -> list[dict]:
+    """Stored chat lines as the live `chat` frames that carried them."""
+    frames = []
+    for payload in messages:
+        user_id = payload["user_id"]
+        frame = services.envelope("chat", payload, session_id=session_id, user_id=user_id)
+        frame["timestamp"] = payload["timestamp"]
+        frames.append(frame)
+    return frames
+
+
+def _is_chat_among(event: dict, ids: set[str]) -> bool:
+    if event.get("type") != "wp.message" or '"chat"' not in event["text"]:
+        return False
+    message = json.loads(event["text"])
+    return message.get("type") == "chat" and message["payload"].get("id") in ids
 
 
 class WatchPartyConsumer(JsonConsumer):
@@ -108,7 +161,10 @@ class WatchPartyConsumer(JsonConsumer):
         try:
             claims = token_decode(scope_bearer_token(self.scope), room=self.session_id)
             party, participant = await call(
-                services.connection_open, session_id=self.session_id, user_id=claims.user_id
+                services.connection_open,
+                session_id=self.session_id,
+                user_id=claims.user_id,
+                generation=claims.generation,
             )
         except DomainError as exc:
             await self.send_error(exc)
@@ -118,6 +174,7 @@ class WatchPartyConsumer(JsonConsumer):
         self.user_id = participant.user_id
         self.display_name = participant.display_name
         self.participant_pk = participant.pk
+        self.token_generation = claims.generation
         self.token_expires = claims.expires_at.timestamp()
         self.room_expires = party.expires_at.timestamp()
         self.room = services.room_group(party.pk)
@@ -130,8 +187,16 @@ class WatchPartyConsumer(JsonConsumer):
         await self.send_json(state)
         if playback is not None:
             await self.send_json(playback)
+        # The recent chat again, as ordinary chat frames: a client that knows only the
+        # document's types (WatchParty's app) shows the history too.
+        history = state["payload"]["chat"]
+        for frame in _chat_frames(history, session_id=self.session_id):
+            await self.send_json(frame)
         held, self.held = self.held, None
+        shown = {m["id"] for m in history} if held else set()
         for event in held:
+            if shown and _is_chat_among(event, shown):
+                continue  # posted while the snapshot was read: already sent above
             await self.wp_message(event)
         self.lifecycle = asyncio.ensure_future(self._lifecycle())
 
@@ -214,7 +279,7 @@ class WatchPartyConsumer(JsonConsumer):
         party = WatchParty.objects.filter(pk=self.session_id, closed_at__isnull=True).first()
         return party.expires_at.timestamp() if party else None
 
-    async def disconnect(self, code: int) -> None:
+    async def disconnect(self, code: int | None) -> None:
         if self.lifecycle is not None:
             self.lifecycle.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -223,9 +288,13 @@ class WatchPartyConsumer(JsonConsumer):
             await self.relay.leave(self.room, self)
         if self.participant_pk is not None:
             pk, self.participant_pk = self.participant_pk, None
-            await call(services.connection_close, participant_pk=pk)
-            # The delayed check: announce the departure if they did not come back in time.
-            self.presence_task = asyncio.ensure_future(self._presence_check_later(self.session_id))
+            clean = code in CLEAN_CLOSE_CODES
+            await call(services.connection_close, participant_pk=pk, clean=clean)
+            if not clean:
+                # The delayed check: announce the departure if they did not come back in time.
+                self.presence_task = asyncio.ensure_future(
+                    self._presence_check_later(self.session_id)
+                )
 
     @staticmethod
     async def _presence_check_later(session_id: str) -> None:
@@ -319,12 +388,17 @@ class WatchPartyConsumer(JsonConsumer):
         )
 
     async def _signal(self, payload: Any, content: dict) -> None:
-        """Offer/answer/candidate: to `target_user_id` if given, else to every other member."""
+        """Offer/answer/candidate: to `target_user_id` (or `target_id`, what WatchParty's app
+        sends) if given, else to every other member. The payload goes on unchanged."""
         problem = _signal_problem(content["type"], payload)
+        target = content.get("target_user_id")
+        alias = content.get("target_id")
+        if not problem and alias is not None and target is not None and alias != target:
+            problem = "target_id and target_user_id name different members"
         if problem:
             await self.counted()
             raise ValidationFailedError(f"Invalid {content['type']}: {problem}")
-        target = content.get("target_user_id")
+        target = alias if target is None else target
         extra = {}
         if target is not None:
             exists = await self.counted(
@@ -333,6 +407,8 @@ class WatchPartyConsumer(JsonConsumer):
             if not exists:
                 raise ParticipantNotFoundError()
             extra["target_user_id"] = target
+            if alias is not None:
+                extra["target_id"] = target
         else:
             await self.counted()
         message = services.envelope(
@@ -343,6 +419,19 @@ class WatchPartyConsumer(JsonConsumer):
 
     # webrtc_request (ours): a viewer asks the host for an offer, e.g. after reconnecting.
     on_webrtc_offer = on_webrtc_answer = on_ice_candidate = on_webrtc_request = _signal
+
+    async def on_playback_control(self, payload: Any, content: dict) -> None:
+        """WatchParty's app's playback buttons: relayed to the other members, not stored; the
+        sender's identity is the server's (`from_user`, `from_username`)."""
+        await self.counted()
+        problem = _playback_control_problem(payload)
+        if problem:
+            raise ValidationFailedError(f"Invalid playback_control: {problem}")
+        out = {**payload, "from_user": self.user_id, "from_username": self.display_name}
+        message = services.envelope(
+            "playback_control", out, session_id=self.session_id, user_id=self.user_id
+        )
+        await self.relay.publish(self.room, services.message_event(message, exclude=self.user_id))
 
     async def on_playback_state(self, payload: Any, content: dict) -> None:
         await self.counted(
@@ -384,6 +473,8 @@ class WatchPartyConsumer(JsonConsumer):
         claims = token_decode(token if isinstance(token, str) else None, room=self.session_id)
         if claims.user_id != self.user_id:
             raise AuthenticationFailedError("Token is for another participant")
+        if claims.generation != self.token_generation:
+            raise LeftSessionError()
         self.token_expires = max(self.token_expires, claims.expires_at.timestamp())
         await self.send_json(
             services.envelope(
@@ -401,10 +492,10 @@ class WatchPartyConsumer(JsonConsumer):
         )
 
     async def on_leave(self, payload: Any, content: dict) -> None:
-        """Leave for good (no 60 s grace): the slot is free and the others hear of it now."""
+        """Leave for good (no 60 s grace): the slot is free, the others hear of it now, and the
+        member's tokens are revoked (their other sockets close with 4001)."""
         await self.counted()
-        pk, self.participant_pk = self.participant_pk, None
-        await call(services.connection_close, participant_pk=pk)
+        self.participant_pk = None  # the leave zeroes the slot's socket count itself
         await call(services.participant_leave, session_id=self.session_id, user_id=self.user_id)
         await self.close(code=1000)
 
@@ -417,6 +508,14 @@ class WatchPartyConsumer(JsonConsumer):
             self.held.append(event)
             return
         await self.send(text_data=event["text"])
+
+    async def wp_revoked(self, event: dict) -> None:
+        """The member left on another socket: this one's token is revoked too."""
+        if event["user_id"] != self.user_id or self.participant_pk is None:
+            return
+        self.participant_pk = None  # the slot is already recorded as left
+        await self.send_error(LeftSessionError(), count=False)
+        await self.close(code=CLOSE_AUTH)
 
     async def wp_closed(self, event: dict) -> None:
         await self.send_error(SessionNotFoundError(event.get("reason")), count=False)

@@ -12,6 +12,12 @@ class AuthenticationFailedError(DomainError):
     status, code, message = 401, "Authentication failed", "Invalid or expired token"
 
 
+class LeftSessionError(AuthenticationFailedError):
+    """The token predates the member's explicit leave: it is revoked."""
+
+    message = "You left this session"
+
+
 class InvalidPasswordError(AuthenticationFailedError):
     message = "Invalid password"
 

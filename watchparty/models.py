@@ -89,6 +89,9 @@ class Participant(models.Model):
     token_expires_at = models.DateTimeField()
     announced = models.BooleanField(default=False)  # user_joined sent, user_left not yet
     left_at = models.DateTimeField(null=True, blank=True)
+    # Tokens carry the generation they were issued in; an explicit leave moves it on, so no
+    # token issued before the leave opens a socket or answers REST again.
+    token_generation = models.PositiveIntegerField(default=0)
     # Last sync report: where the viewer's player was and how far from the host's clock.
     report_position = models.FloatField(null=True, blank=True)
     report_drift = models.FloatField(null=True, blank=True)

@@ -21,6 +21,7 @@ from watchparty import selectors
 from watchparty.exceptions import (
     AuthenticationFailedError,
     InvalidPasswordError,
+    LeftSessionError,
     NotHostError,
     ParticipantNotFoundError,
     SessionFullError,
@@ -149,14 +150,21 @@ def _identity(user: User | None, display_name: str | None) -> tuple[str | None, 
 
 
 def participants_sweep(*, party: WatchParty, now: datetime | None = None) -> list[Participant]:
-    """Record as left everyone whose slot lapsed; announce them, pass the host role on.
+    """Record as left everyone whose slot lapsed; announce them, pass the host role on."""
+    now = now or timezone.now()
+    lapsed = list(party.participants.filter(left_at__isnull=True).exclude(selectors.alive_q(now)))
+    return _record_left(party, lapsed, now=now)
+
+
+def _record_left(
+    party: WatchParty, candidates: list[Participant], *, now: datetime
+) -> list[Participant]:
+    """Mark `candidates` as left, announce `user_left` for each, pass the host role on.
 
     The conditional UPDATE makes exactly one process announce each departure.
     """
-    now = now or timezone.now()
-    lapsed = list(party.participants.filter(left_at__isnull=True).exclude(selectors.alive_q(now)))
     gone = []
-    for p in lapsed:
+    for p in candidates:
         if Participant.objects.filter(pk=p.pk, left_at__isnull=True).update(
             left_at=now, announced=False, connected_count=0
         ):
@@ -230,7 +238,11 @@ def _take_slot(
 
 def _token_for(party: WatchParty, participant: Participant) -> str:
     token, expires = token_issue(
-        room=str(party.pk), user_id=participant.user_id, name=participant.display_name
+        room=str(party.pk),
+        user_id=participant.user_id,
+        name=participant.display_name,
+        is_host=party.host_id == participant.user_id,
+        generation=participant.token_generation,
     )
     if participant.token_expires_at < expires:
         Participant.objects.filter(pk=participant.pk).update(token_expires_at=expires)
@@ -327,6 +339,8 @@ def party_authorize(*, session_id: Any, token: str | None) -> tuple[WatchParty, 
     claims = token_decode(token, room=str(session_id))
     party = selectors.party_get_open(session_id=session_id)
     participant = selectors.participant_get(party=party, user_id=claims.user_id)
+    if participant is not None and participant.token_generation != claims.generation:
+        raise LeftSessionError()
     if participant is None or participant.left_at is not None:
         raise AuthenticationFailedError("You are no longer in this session")
     return party, participant
@@ -356,15 +370,22 @@ def party_details_get(*, session_id: Any, token: str | None) -> dict[str, Any]:
 
 
 @transaction.atomic
-def connection_open(*, session_id: Any, user_id: str) -> tuple[WatchParty, Participant]:
-    """A socket opened for `user_id`'s token: count it, and announce them if they were away."""
+def connection_open(
+    *, session_id: Any, user_id: str, generation: int = 0
+) -> tuple[WatchParty, Participant]:
+    """A socket opened for `user_id`'s token: count it, and announce them if they were away.
+
+    A token from before the member's explicit leave (an older `generation`) is refused.
+    """
     party = selectors.party_get_open(session_id=session_id, lock=True)
     now = timezone.now()
     participants_sweep(party=party, now=now)
     participant = selectors.participant_get(party=party, user_id=user_id)
     if participant is None:
         raise AuthenticationFailedError("You are not in this session")
-    if participant.left_at is not None:  # token still valid, slot lapsed: rejoin if there's room
+    if participant.token_generation != generation:
+        raise LeftSessionError()
+    if participant.left_at is not None:  # not revoked; lapsed or closed: rejoin if there's room
         participant = _take_slot(
             party, user_id=user_id, name=participant.display_name, user=participant.account
         )
@@ -379,7 +400,12 @@ def connection_open(*, session_id: Any, user_id: str) -> tuple[WatchParty, Parti
         Participant.objects.filter(pk=participant.pk).update(announced=True)
         participant.announced = True
         payload = {"user_id": participant.user_id, "username": participant.display_name}
-        send_room(party.pk, envelope("user_joined", payload, session_id=party.pk, user_id=user_id))
+        # To the others only: the member who joined learns it from session_state.
+        send_room(
+            party.pk,
+            envelope("user_joined", payload, session_id=party.pk, user_id=user_id),
+            exclude=user_id,
+        )
     party.refresh_from_db()
     return party, participant
 
@@ -407,19 +433,22 @@ def _send_presence(party_id: Any, participant: Participant, *, connected: bool) 
 
 
 @transaction.atomic
-def connection_close(*, participant_pk: int) -> None:
+def connection_close(*, participant_pk: int, clean: bool = False) -> None:
+    """A socket closed. `clean` (a close frame with 1000 or 1001: the app leaving, the tab
+    closing) leaves the room at once when it was the member's last socket; otherwise the slot
+    waits out the reconnect grace. Neither revokes the token: a reloaded tab comes back."""
     now = timezone.now()
     Participant.objects.filter(pk=participant_pk, connected_count__gt=0).update(
         connected_count=F("connected_count") - 1
     )
     Participant.objects.filter(pk=participant_pk, left_at__isnull=True).update(last_seen=now)
     participant = Participant.objects.filter(pk=participant_pk).first()
-    if (
-        participant is not None
-        and participant.connected_count == 0
-        and participant.left_at is None
-        and participant.announced
-    ):
+    if participant is None or participant.connected_count != 0 or participant.left_at is not None:
+        return
+    if clean:
+        party = WatchParty.objects.get(pk=participant.party_id)
+        _record_left(party, [participant], now=now)
+    elif participant.announced:
         _send_presence(participant.party_id, participant, connected=False)
 
 
@@ -433,14 +462,17 @@ def presence_check(*, session_id: Any) -> None:
 
 @transaction.atomic
 def participant_leave(*, session_id: Any, user_id: str) -> None:
-    """An explicit leave (the page's Leave button): the slot is free at once."""
+    """An explicit leave (the `leave` message): the slot is free at once, every token issued
+    so far is revoked (the generation moves on), and the member's other sockets close."""
     party = WatchParty.objects.filter(pk=session_id).first()
     if party is None:
         return
-    Participant.objects.filter(party=party, user_id=user_id, left_at__isnull=True).update(
-        token_expires_at=timezone.now()
-    )
-    participants_sweep(party=party)
+    participant = selectors.participant_get(party=party, user_id=user_id)
+    if participant is None:
+        return
+    Participant.objects.filter(pk=participant.pk).update(token_generation=F("token_generation") + 1)
+    _record_left(party, [participant], now=timezone.now())
+    _send_control(party.pk, "wp.revoked", user_id=user_id)
 
 
 # --- what people do in a room ----------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Room tokens: JWT HS256, scoped to one room, `exp` and `room` required on decode."""
+"""Room tokens: JWT HS256, scoped to one room, `exp` and `room` required on decode.
+
+Beside Lobby's own claims (`sub`, `room`, `name`, `gen`) a token carries `user_id`, `username`,
+`session_id` and `is_host`: WatchParty's web app decodes the token and takes its identity from
+them. They are informative; the server reads only its own claims.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +32,12 @@ class RoomClaims:
     user_id: str
     name: str
     expires_at: datetime
+    generation: int = 0  # the participant's token generation when it was issued
 
 
-def token_issue(*, room: str, user_id: str, name: str) -> tuple[str, datetime]:
+def token_issue(
+    *, room: str, user_id: str, name: str, is_host: bool = False, generation: int = 0
+) -> tuple[str, datetime]:
     now = datetime.now(UTC).replace(microsecond=0)
     expires = now + timedelta(seconds=settings.WATCHPARTY_TOKEN_TTL)
     claims = {
@@ -37,8 +45,14 @@ def token_issue(*, room: str, user_id: str, name: str) -> tuple[str, datetime]:
         "sub": user_id,
         "room": room,
         "name": name,
+        "gen": generation,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
+        # What WatchParty's app reads (it decodes the token itself).
+        "user_id": user_id,
+        "username": name,
+        "session_id": room,
+        "is_host": is_host,
     }
     return jwt.encode(claims, _key(), algorithm=ALGORITHM), expires
 
@@ -61,6 +75,9 @@ def token_decode(token: str | None, *, room: str | None = None) -> RoomClaims:
         raise AuthenticationFailedError("Invalid token") from exc
     if not all(isinstance(claims.get(k), str) for k in ("room", "sub")):
         raise AuthenticationFailedError("Invalid token")
+    generation = claims.get("gen", 0)  # tokens issued before generations existed are 0
+    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 0:
+        raise AuthenticationFailedError("Invalid token")
     if room is not None and not hmac.compare_digest(claims["room"], str(room)):
         raise AuthenticationFailedError("Token is not valid for this session")
     return RoomClaims(
@@ -68,4 +85,5 @@ def token_decode(token: str | None, *, room: str | None = None) -> RoomClaims:
         user_id=claims["sub"],
         name=str(claims.get("name", "")),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        generation=generation,
     )

@@ -126,6 +126,8 @@ def test_kill_9_mid_game_clients_resume_on_the_other_process(apps):
             assert [c["message"] for c in state["chat"]] == lines
             assert state["playback"]["playing"] is True
             assert state["playback"]["currentTime"] >= 100
+            history = [recv_until(ws, lambda m: m["type"] == "chat") for _ in lines]
+            assert [m["payload"]["message"] for m in history] == lines  # history as chat frames
             ws.send(json.dumps({"type": "chat", "payload": {"message": "after the crash"}}))
             assert recv_until(ws, lambda m: m["type"] == "chat")["payload"]["message"] == (
                 "after the crash"

@@ -35,7 +35,9 @@ def test_create_returns_documented_body_and_stores_bcrypt_hash(api, db) -> None:
     r = api.post(CREATE, {"name": "  Movie Night ", "password": "secure123"}, format="json")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"id", "name", "share_url", "token"}
+    # the documented fields, plus ice_servers (WatchParty's app reads it; [] by default)
+    assert set(body) == {"id", "name", "share_url", "token", "ice_servers"}
+    assert body["ice_servers"] == []
     assert uuid.UUID(body["id"]).version == 4
     assert body["name"] == "Movie Night"
     assert body["share_url"] == f"http://testserver/watchparty/join/{body['id']}"
@@ -117,7 +119,7 @@ def test_join_returns_documented_body(create_party, api) -> None:  # type: ignor
     r = api.post(JOIN, {"session_id": party["id"], "password": "secure123"}, format="json")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"id", "name", "token"}
+    assert set(body) == {"id", "name", "token", "ice_servers"}
     assert body["id"] == party["id"] and body["name"] == "Movie Night"
     claims = tokens.token_decode(body["token"], room=party["id"])
     p = Participant.objects.get(party_id=party["id"], user_id=claims.user_id)
@@ -375,3 +377,25 @@ def test_join_fails_closed_while_the_cache_cannot_count(create_party, api, monke
     assert r["Retry-After"] == "30"
     assert Participant.objects.filter(party__pk=party["id"]).count() == 1  # only the host
     assert create_party(name="Another Room")["id"]
+
+
+def test_after_leave_the_old_token_gets_401_on_rest_and_a_new_join_works(user_factory) -> None:  # type: ignore[no-untyped-def]
+    """A signed-in member leaves and joins again (same user id): only the new token works."""
+    from watchparty import services
+
+    party, _, _ = services.party_create(name="Movie Night", password="secure123")
+    user = user_factory()
+    _, member, old = services.party_join(session_id=str(party.pk), password="secure123", user=user)
+    services.participant_leave(session_id=party.pk, user_id=member.user_id)
+    _, again, new = services.party_join(session_id=str(party.pk), password="secure123", user=user)
+    assert again.user_id == member.user_id
+    assert tokens.token_decode(new).generation == 1
+    refused = {"error": "Authentication failed", "message": "You left this session"}
+    r = details(str(party.pk), old)
+    assert r.status_code == 401 and r.json() == refused
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    r = client.post(f"/watchparty/api/sessions/{party.pk}/token")
+    assert r.status_code == 401 and r.json() == refused
+    r = details(str(party.pk), new)
+    assert r.status_code == 200 and member.user_id in r.json()["participants"]

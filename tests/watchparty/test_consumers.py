@@ -82,7 +82,11 @@ class Client:
                 return out.get("code", 1000)
 
     async def close(self) -> None:
-        await self.comm.disconnect()
+        await self.comm.disconnect()  # a close frame with 1000
+
+    async def drop(self) -> None:
+        """The connection is lost without a close frame (Daphne reports 1006)."""
+        await self.comm.disconnect(code=1006)
 
 
 async def room_with(n: int) -> tuple[str, list[tuple[str, str]]]:
@@ -412,14 +416,14 @@ async def test_reconnect_within_grace_is_silent_and_leaving_is_announced(setting
     host = await Client(sid, host_tok).open()
     guest = await Client(sid, guest_tok).open()
     await host.recv("user_joined")
-    await guest.close()
+    await guest.drop()
     guest = await Client(sid, guest_tok).open()
     seen = await host.drain(2.5)  # neither user_left nor user_joined: a live presence flag
     assert [(m["type"], m["payload"]["connected"]) for m in seen] == [
         ("presence", False),
         ("presence", True),
     ]
-    await guest.close()
+    await guest.drop()
     left = await host.recv_until("user_left", timeout=6)
     assert left["payload"] == {"user_id": guest_id, "username": "Member 1"}
     p = await database_sync_to_async(Participant.objects.get)(user_id=guest_id)
@@ -561,5 +565,100 @@ async def test_what_happens_while_a_socket_opens_arrives_after_its_session_state
     first = await guest.recv()
     assert first["type"] == "session_state"
     assert [c["message"] for c in first["payload"]["chat"]] == ["meanwhile"]
-    assert (await guest.recv_until("chat"))["payload"]["message"] == "meanwhile"
+    # once as a history frame; the live copy that waited is not sent again
+    chats = [m for m in await guest.drain() if m["type"] == "chat"]
+    assert [m["payload"]["message"] for m in chats] == ["meanwhile"]
     await guest.close()
+
+
+# --- item 12: leaving revokes the token ------------------------------------------------------
+
+
+async def test_after_leave_the_token_no_longer_opens_the_socket() -> None:
+    sid, [(_, host_tok), (guest_id, guest_tok)] = await room_with(2)
+    host = await Client(sid, host_tok).open()
+    guest = await Client(sid, guest_tok).open()
+    await host.recv("user_joined")
+    await guest.send("leave", {})
+    assert await guest.closed_with() == 1000
+    assert (await host.recv_until("user_left"))["payload"]["user_id"] == guest_id
+
+    again = await Client(sid, guest_tok).open(expect_state=False)
+    err = await again.recv("error")
+    assert err["payload"] == {
+        "error": "Authentication failed",
+        "message": "You left this session",
+    }
+    assert await again.closed_with() == 4001
+    assert await host.nothing()  # no user_joined: the attacker is not back in
+    p = await database_sync_to_async(Participant.objects.get)(user_id=guest_id)
+    assert p.left_at is not None and p.connected_count == 0 and not p.announced
+
+    new_id, new_tok = await join(sid, display_name="Back")
+    fresh = await Client(sid, new_tok).open()
+    assert fresh.state["payload"]["you"]["user_id"] == new_id
+    assert (await host.recv("user_joined"))["payload"] == {"user_id": new_id, "username": "Back"}
+    await fresh.close()
+    await host.close()
+
+
+async def test_a_signed_in_member_s_old_token_stays_revoked_after_joining_again() -> None:
+    """A signed-in user keeps their user id across joins: only the new token opens the socket."""
+
+    @database_sync_to_async
+    def member() -> Any:
+        from accounts.models import User
+
+        return User.objects.create_user("ada@example.com", password="pw-123456")
+
+    sid, _, _ = await create()
+    user = await member()
+    user_id, old_tok = await join(sid, user=user)
+    old = await Client(sid, old_tok).open()
+    await old.send("leave", {})
+    assert await old.closed_with() == 1000
+
+    same_id, new_tok = await join(sid, user=user)
+    assert same_id == user_id and new_tok != old_tok
+    replay = await Client(sid, old_tok).open(expect_state=False)
+    assert (await replay.recv("error"))["payload"]["message"] == "You left this session"
+    assert await replay.closed_with() == 4001
+    current = await Client(sid, new_tok).open()
+    assert current.state["payload"]["you"]["user_id"] == user_id
+    await current.send("token_refresh", {"token": old_tok})
+    assert (await current.recv("error"))["payload"]["error"] == "Authentication failed"
+    await current.close()
+
+
+async def test_leaving_closes_the_member_s_other_sockets() -> None:
+    sid, [(_, host_tok), (guest_id, guest_tok)] = await room_with(2)
+    host = await Client(sid, host_tok).open()
+    tab_a = await Client(sid, guest_tok).open()
+    await host.recv("user_joined")
+    tab_b = await Client(sid, guest_tok).open()
+    await tab_a.send("leave", {})
+    assert await tab_a.closed_with() == 1000
+    err = await tab_b.recv_until("error")
+    assert err["payload"] == {"error": "Authentication failed", "message": "You left this session"}
+    assert await tab_b.closed_with() == 4001
+    assert (await host.recv_until("user_left"))["payload"]["user_id"] == guest_id
+    await host.close()
+
+
+async def test_a_cleanly_closed_socket_s_token_reconnects() -> None:
+    """A tab reload closes with 1001: the member left (announced at once), and the same token
+    brings them back; only an explicit `leave` revokes it."""
+    sid, [(_, host_tok), (guest_id, guest_tok)] = await room_with(2)
+    host = await Client(sid, host_tok).open()
+    guest = await Client(sid, guest_tok).open()
+    await host.recv("user_joined")
+    await guest.comm.disconnect(code=1001)
+    assert (await host.recv("user_left"))["payload"] == {
+        "user_id": guest_id,
+        "username": "Member 1",
+    }
+    guest = await Client(sid, guest_tok).open()
+    assert guest.state["payload"]["you"]["user_id"] == guest_id
+    assert (await host.recv("user_joined"))["payload"]["user_id"] == guest_id
+    await guest.close()
+    await host.close()

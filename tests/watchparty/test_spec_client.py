@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import time
 from datetime import timedelta
 
@@ -165,13 +166,24 @@ def _spec_client(live_server_url: str) -> None:
     a.send("{broken")
     assert recv(a, "error")["payload"]["error"] == "Invalid message"
 
-    # reconnect: silent; late join state is current
-    socks[5].close()
+    # a dropped connection (no close frame) reconnects silently; late join state is current
+    socks[5].socket.shutdown(socket.SHUT_RDWR)
     socks[5] = ws(live_server_url, sid, tokens[5])
     state = recv(socks[5], "session_state")["payload"]
     assert state["chat"][-1]["message"] == "hi all"
     assert recv(socks[5], "playback_state")["payload"]["currentTime"] >= 125.5
+    assert recv(socks[5], "chat")["payload"]["message"] == "hi all"  # history, as chat frames
     assert not [m for m in drain(host, 0.5) if m["type"] in ("user_left", "user_joined")]
+
+    # closing the socket (a close frame, 1000) leaves at once, as the document's lifecycle
+    # says; the same token comes back and is announced again
+    socks[6].close()
+    left = recv(host, "user_left")
+    assert left["payload"] == {"user_id": ids[6], "username": "P6"} and left["user_id"] == ids[6]
+    socks[6] = ws(live_server_url, sid, tokens[6])
+    recv(socks[6], "session_state")
+    assert recv(host, "user_joined")["payload"] == {"user_id": ids[6], "username": "P6"}
+    assert not [m for m in drain(socks[6]) if m["type"] == "user_joined"]
     for s in socks:
         s.close()
 

@@ -1,5 +1,9 @@
-"""Request and response shapes, named exactly as watchparty-api.md prints them (for the schema)."""
+"""Request and response shapes, named exactly as watchparty-api.md prints them (for the schema).
 
+Create and join also answer `ice_servers`, which WatchParty's own app reads.
+"""
+
+from django.conf import settings
 from rest_framework import serializers
 
 
@@ -14,6 +18,9 @@ class CreateOut(serializers.Serializer):
     name = serializers.CharField()
     share_url = serializers.URLField()
     token = serializers.CharField()
+    ice_servers = serializers.ListField(
+        child=serializers.DictField(), help_text="WATCHPARTY_ICE_SERVERS (RTCIceServer objects)"
+    )
 
 
 class JoinIn(serializers.Serializer):
@@ -26,6 +33,9 @@ class JoinOut(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     token = serializers.CharField()
+    ice_servers = serializers.ListField(
+        child=serializers.DictField(), help_text="WATCHPARTY_ICE_SERVERS (RTCIceServer objects)"
+    )
 
 
 class DetailsOut(serializers.Serializer):
@@ -48,8 +58,19 @@ class HealthOut(serializers.Serializer):
 
 
 def create_out(party, token: str, share_url: str) -> dict:  # type: ignore[no-untyped-def]
-    return {"id": str(party.id), "name": party.name, "share_url": share_url, "token": token}
+    return {
+        "id": str(party.id),
+        "name": party.name,
+        "share_url": share_url,
+        "token": token,
+        "ice_servers": settings.WATCHPARTY_ICE_SERVERS,
+    }
 
 
 def join_out(party, token: str) -> dict:  # type: ignore[no-untyped-def]
-    return {"id": str(party.id), "name": party.name, "token": token}
+    return {
+        "id": str(party.id),
+        "name": party.name,
+        "token": token,
+        "ice_servers": settings.WATCHPARTY_ICE_SERVERS,
+    }

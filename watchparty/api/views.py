@@ -65,10 +65,32 @@ def rate_limit(
     return headers
 
 
+class LobbyPageCookieAuthentication(CookieSessionAuthentication):
+    """The session cookie names the user on Lobby's own pages (which send the CSRF token).
+
+    WatchParty's own app, from an origin in WATCHPARTY_CORS_ORIGINS, sends credentials and so,
+    on the same site as Lobby, the cookie too; it cannot send Lobby's CSRF token. Its requests
+    are a guest's, as the app expects, rather than a CSRF failure. An origin that is not listed
+    still gets the CSRF check (and its 403).
+    """
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        if request.headers.get("Origin") in settings.WATCHPARTY_CORS_ORIGINS:
+            return None
+        return super().authenticate(request)
+
+
+def share_url(request: Request, party_id: Any) -> str:
+    """WatchParty's app's join page when WATCHPARTY_APP_URL is set, else Lobby's."""
+    if settings.WATCHPARTY_APP_URL:
+        return f"{settings.WATCHPARTY_APP_URL}/join/{party_id}"
+    return request.build_absolute_uri(reverse("watchparty:join-page", args=[party_id]))
+
+
 class WatchPartyView(APIView):
     """Body style {"error", "message", "details"?}; cookie auth only (JWTs are read by hand)."""
 
-    authentication_classes = [CookieSessionAuthentication]
+    authentication_classes = [LobbyPageCookieAuthentication]
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return errors.watchparty_handler
@@ -109,8 +131,8 @@ class CreateView(WatchPartyView):
         except DomainError as exc:
             exc.headers = headers | exc.headers
             raise
-        share_url = request.build_absolute_uri(reverse("watchparty:join-page", args=[party.id]))
-        return Response(s.create_out(party, token, share_url), headers=headers)
+        out = s.create_out(party, token, share_url(request, party.id))
+        return Response(out, headers=headers)
 
 
 def _join_key(group: str, request: Request) -> str:
