@@ -42,6 +42,10 @@ class RoleChangeForbiddenError(ForbiddenError):
     pass
 
 
+class InviteRoleForbiddenError(ForbiddenError):
+    message = "Only owners can create admin invites"
+
+
 class WorkspaceInviteNotFoundError(NotFoundError):
     message = "Invite not found"
 

@@ -16,6 +16,11 @@ HOST_INVITE_MAX_GRANTS = 100
 CODE_LENGTH = 8
 
 
+# The roles CHROTE's document lets an invite give (its API and the members page); CHROTE's UI
+# also makes admin invites (owners only).
+DOCUMENTED_INVITE_ROLES = ("viewer", "operator")
+
+
 def new_workspace_invite_id() -> str:
     return "inv_" + random_code(12, _ID_ALPHABET)
 
@@ -102,6 +107,7 @@ class WorkspaceInvite(models.Model):
     class InviteRole(models.TextChoices):
         VIEWER = "viewer", "Viewer"
         OPERATOR = "operator", "Operator"
+        ADMIN = "admin", "Admin"  # CHROTE's UI; only an owner may make one
 
     public_id = models.CharField(
         max_length=40, unique=True, default=new_workspace_invite_id, editable=False
@@ -118,13 +124,25 @@ class WorkspaceInvite(models.Model):
     expires_at = models.DateTimeField()
     used_count = models.PositiveIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # CHROTE's UI: a note for the admins, and how many people may use it (null: no limit).
+    note = models.CharField(max_length=200, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(role__in=["viewer", "operator"]), name="workspace_invite_role"
-            )
+                condition=Q(role__in=["viewer", "operator", "admin"]),
+                name="workspace_invite_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(max_uses__gte=1),
+                name="workspace_invite_max_uses_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(used_count__lte=F("max_uses")),
+                name="workspace_invite_uses_le_max",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,6 +154,8 @@ class WorkspaceInvite(models.Model):
             return InviteState.REVOKED
         if self.expires_at <= timezone.now():
             return InviteState.EXPIRED
+        if self.max_uses is not None and self.used_count >= self.max_uses:
+            return InviteState.USED_UP
         return InviteState.ACTIVE
 
 

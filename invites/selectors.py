@@ -57,7 +57,8 @@ def workspace_invite_list() -> QuerySet[WorkspaceInvite]:
 
 
 def workspace_invite_check(*, token: str) -> tuple[WorkspaceInvite | None, str]:
-    """(invite, "") for a live invite, else (None, "not_found" / "expired" / "revoked")."""
+    """(invite, "") for a live invite, else (None, "not_found" / "expired" / "revoked" /
+    "exhausted")."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return None, "not_found"
     invite = (
@@ -71,6 +72,8 @@ def workspace_invite_check(*, token: str) -> tuple[WorkspaceInvite | None, str]:
         return None, InviteState.REVOKED.value
     if invite.expires_at <= timezone.now():
         return None, InviteState.EXPIRED.value
+    if invite.max_uses is not None and invite.used_count >= invite.max_uses:
+        return None, "exhausted"  # CHROTE's word for a used-up invite
     return invite, ""
 
 

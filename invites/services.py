@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import tokens
@@ -24,6 +24,7 @@ from invites import targets
 from invites.exceptions import (
     HostInviteNotFoundError,
     InvalidInviteTokenError,
+    InviteRoleForbiddenError,
     InviteUnavailableError,
     TargetNotAllowedError,
     UnknownTargetError,
@@ -188,8 +189,17 @@ def new_invite_token() -> str:
     return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
 
-def workspace_invite_create(*, by: User, role: str, expires_in: int) -> tuple[WorkspaceInvite, str]:
-    """A new workspace invite; returns it with its token, which is stored only as a digest."""
+def workspace_invite_create(
+    *, by: User, role: str, expires_in: int, note: str = "", max_uses: int | None = None
+) -> tuple[WorkspaceInvite, str]:
+    """A new workspace invite; returns it with its token, which is stored only as a digest.
+
+    `max_uses` (CHROTE's UI) caps how many people may accept it; None: no cap. An admin invite
+    (the UI's third role) may only be made by an owner, as CHROTE's server rules, since only
+    owners may grant admin (`invites.members.check_add`).
+    """
+    if role == Role.ADMIN and not by.has_role(Role.OWNER):
+        raise InviteRoleForbiddenError()
     token = new_invite_token()
     now = timezone.now()
     invite = WorkspaceInvite.objects.create(
@@ -198,6 +208,8 @@ def workspace_invite_create(*, by: User, role: str, expires_in: int) -> tuple[Wo
         created_by=by,
         created_at=now,
         expires_at=now + timedelta(seconds=expires_in),
+        note=note,
+        max_uses=max_uses,
     )
     logger.info("workspace invite %s created by user=%s", invite.public_id, by.pk)
     return invite, token
@@ -238,6 +250,11 @@ def workspace_invite_accept(*, token: str, user: User, ip: str | None = None) ->
     invite, reason = workspace_invite_check(token=token)
     if invite is None:
         raise InvalidInviteTokenError(reason)
+    # Asked again now: an admin invite lets people in only while its maker may still grant admin.
+    if invite.role == Role.ADMIN and not (
+        invite.created_by is not None and invite.created_by.has_role(Role.OWNER)
+    ):
+        raise InvalidInviteTokenError("revoked")
     now = timezone.now()
     # The role is read and written under the same (write) transaction.
     current = User.objects.select_for_update().get(pk=user.pk)
@@ -255,12 +272,16 @@ def workspace_invite_accept(*, token: str, user: User, ip: str | None = None) ->
             )
     except IntegrityError:
         return Accepted(invite=invite, role=current.role, counted=False)
-    counted = WorkspaceInvite.objects.filter(
-        pk=invite.pk, revoked_at__isnull=True, expires_at__gt=now
-    ).update(used_count=F("used_count") + 1)
-    if not counted:  # revoked or expired since we looked
+    # One conditional UPDATE decides, so `max_uses` holds however many accept at once.
+    counted = (
+        WorkspaceInvite.objects.filter(pk=invite.pk, revoked_at__isnull=True, expires_at__gt=now)
+        .filter(Q(max_uses__isnull=True) | Q(used_count__lt=F("max_uses")))
+        .update(used_count=F("used_count") + 1)
+    )
+    if not counted:  # revoked, expired or used up since we looked: the acceptance rolls back
         invite.refresh_from_db()
-        raise InvalidInviteTokenError(str(invite.state))
+        state = invite.state
+        raise InvalidInviteTokenError("exhausted" if state == InviteState.USED_UP else str(state))
     new_role = current.role
     if not current.is_member or Role(invite.role).rank > Role(current.role).rank:
         new_role = invite.role

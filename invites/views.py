@@ -18,6 +18,7 @@ from invites import members, selectors, services, targets
 from invites.exceptions import UserNotFoundError
 from invites.limits import lookup_missed, lookups_exhausted
 from invites.models import (
+    DOCUMENTED_INVITE_ROLES,
     HOST_INVITE_MAX_EXPIRES,
     HOST_INVITE_MAX_GRANTS,
     HOST_INVITE_MIN_EXPIRES,
@@ -267,7 +268,7 @@ def _render_members(
     context = {
         "rows": rows,
         "invites": selectors.workspace_invite_list()[:200],
-        "invite_roles": WorkspaceInvite.InviteRole.values,
+        "invite_roles": list(DOCUMENTED_INVITE_ROLES),
         "add_roles": [
             r for r in Role.values if members.check_add(actor_role=me.role, new_role=r) is None
         ],
@@ -351,7 +352,7 @@ def members_invite_create(request: HttpRequest) -> HttpResponse:
     role = request.POST.get("role", WorkspaceInvite.InviteRole.VIEWER)
     expires_in = _int(request.POST.get("expires_in"), 604_800)
     low, high = settings.INVITES_WORKSPACE_MIN_EXPIRES, settings.INVITES_WORKSPACE_MAX_EXPIRES
-    if role not in WorkspaceInvite.InviteRole.values:
+    if role not in DOCUMENTED_INVITE_ROLES:
         messages.error(request, "Invites can make people viewers or operators.")
     elif expires_in is None or not low <= expires_in <= high:
         messages.error(request, f"Expiry must be between {low} and {high} seconds.")

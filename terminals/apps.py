@@ -20,6 +20,13 @@ class TerminalsConfig(AppConfig):
         from terminals import services
 
         workspace_access_reduced.connect(_end_claims, dispatch_uid="terminals.end_claims")
+        # CHROTE's UI: an invite brought to `/terminals/api/auth/<provider>?invite=` is accepted
+        # once that browser signs in.
+        from django.contrib.auth.signals import user_logged_in
+
+        from terminals.api.ui_signin import pending_invite_accept
+
+        user_logged_in.connect(pending_invite_accept, dispatch_uid="terminals.ui_pending_invite")
 
         register_target(
             "terminals",

@@ -165,6 +165,48 @@ def claim_release(*, session_name: str, user: User) -> None:
     logger.info("release session=%s by=%s", session_name, user.public_id)
 
 
+def _announce_taken_over(claim: Claim) -> None:
+    _announce_released(claim.session_name)
+    _announce_claimed(claim)
+
+
+@transaction.atomic
+def claim_take_over(*, session_name: str, user: User) -> Claim:
+    """An admin takes the session's claim from whoever holds it (CHROTE's UI: "admins may take
+    over"): the old holder's claim ends (`released`) and the admin's begins (`claimed`).
+
+    The row moves by one conditional UPDATE on (pk, holder), so if the holder released or
+    renewed-and-released meanwhile, or someone else took it first, we look again instead of
+    overwriting a claim we never saw. Unclaimed, it is a plain `claim_acquire`.
+    """
+    user = _fresh(user)
+    if not user.has_role(Role.ADMIN):
+        raise AdminRequiredError()
+    _require_session(session_name)
+    for _ in range(5):
+        _expire(session_name)
+        claim = Claim.objects.select_related("user").filter(session_name=session_name).first()
+        if claim is None or claim.user_id == user.pk:
+            try:
+                return claim_acquire(session_name=session_name, user=user)
+            except AlreadyClaimedError:  # someone claimed it a moment ago: take it from them
+                continue
+        now = timezone.now()
+        expires = now + timedelta(seconds=settings.TERMINALS_CLAIM_TTL)
+        moved = Claim.objects.filter(pk=claim.pk, user_id=claim.user_id).update(
+            user=user, claimed_at=now, expires_at=expires
+        )
+        if moved:
+            previous = claim.user.public_id
+            claim.user, claim.claimed_at, claim.expires_at = user, now, expires
+            transaction.on_commit(lambda claim=claim: _announce_taken_over(claim))
+            logger.info(
+                "claim taken over session=%s from=%s by=%s", session_name, previous, user.public_id
+            )
+            return claim
+    raise AlreadyClaimedError()  # pragma: no cover - five concurrent take-overs in a row
+
+
 @transaction.atomic
 def claim_force_release(*, claim: Claim) -> None:
     """Admin site: end a claim whoever holds it."""

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -18,6 +24,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import SuccessOut, UserOut
+from accounts.authentication import (
+    BearerSessionAuthentication,
+    TrustedOriginCookieAuthentication,
+)
 from accounts.models import Role
 from config import errors
 from config.errors import ForbiddenError, UnauthorizedError
@@ -184,6 +194,9 @@ class HostInviteView(ParsecView):
 
 class ChroteView(APIView):
     required_role: str | None = Role.ADMIN
+    # CHROTE's web UI calls these routes too and never sends a CSRF token: a cookie write from a
+    # trusted Origin needs none (accounts.authentication.TrustedOriginCookieAuthentication).
+    authentication_classes = [BearerSessionAuthentication, TrustedOriginCookieAuthentication]
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
         return errors.chrote_handler
@@ -244,12 +257,30 @@ def workspace_invite_url(request: Request, token: str) -> str:
 
 class InvitesView(ChroteView):
     @extend_schema(
-        request=s.WorkspaceInviteIn,
-        responses={201: s.WorkspaceInviteCreatedOut, **_errors(400, 401, 403)},
+        request=PolymorphicProxySerializer(
+            "WorkspaceInviteCreateIn",
+            serializers=[s.WorkspaceInviteIn, s.UiInviteIn],
+            resource_type_field_name=None,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                "WorkspaceInviteCreateOut",
+                serializers=[s.WorkspaceInviteCreatedOut, s.UiInviteCreatedOut],
+                resource_type_field_name=None,
+            ),
+            **_errors(400, 401, 403),
+        },
         summary="Create a workspace invite link (admin+)",
+        description=(
+            "The document's body `{role, expiresIn}`, or CHROTE's UI's `{role, note?, max_uses?,"
+            " expires_in_days?}`: a body naming any of `note`, `max_uses`, `expires_in_days` is"
+            " the UI's and is answered in its snake_case shape."
+        ),
         tags=["workspace"],
     )
     def post(self, request: Request) -> Response:
+        if s.is_ui_invite_request(request.data):
+            return self.post_ui(request)
         data = validated(s.WorkspaceInviteIn(data=request.data))
         invite, token = services.workspace_invite_create(
             by=request.user, role=data["role"], expires_in=data["expiresIn"]
@@ -267,11 +298,36 @@ class InvitesView(ChroteView):
     @extend_schema(
         responses={200: s.WorkspaceInviteListOut, **_errors(401, 403)},
         summary="List workspace invites (admin+)",
+        description=(
+            "Signed in by the session cookie (what CHROTE's UI uses), each invite also carries"
+            " the UI's snake_case fields: note, uses, max_uses, created_at, expires_at,"
+            " created_by, creator_name, creator_email, is_active."
+        ),
         tags=["workspace"],
     )
     def get(self, request: Request) -> Response:
         invites = selectors.workspace_invite_list()[:1000]
+        if isinstance(request.successful_authenticator, TrustedOriginCookieAuthentication):
+            # The browser session (CHROTE's UI's only credential): the document's fields
+            # unchanged, plus the UI's snake_case ones beside them.
+            return Response({"invites": [s.ui_invite_list_item(i) for i in invites]})
         return Response({"invites": s.WorkspaceInviteOut(invites, many=True).data})
+
+    def post_ui(self, request: Request) -> Response:
+        """CHROTE's UI: `{role, note?, max_uses?, expires_in_days?}` (role may be `admin`, made
+        by an owner only); the answer is snake_case and its `url` is the UI's sign-in page."""
+        data = validated(s.UiInviteIn(data=request.data))
+        invite, token = services.workspace_invite_create(by=request.user, **data)
+        body = {
+            "id": invite.public_id,
+            "token": token,
+            "url": request.build_absolute_uri("/?" + urlencode({"invite": token})),
+            "role": invite.role,
+            "note": invite.note or None,
+            "max_uses": invite.max_uses,
+            "expires_at": drf_serializers.DateTimeField().to_representation(invite.expires_at),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class InviteView(ChroteView):

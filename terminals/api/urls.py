@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from terminals.api import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
         name="terminals-capture",
     ),
     path("recordings", views.RecordingListView.as_view(), name="terminals-recordings-api"),
+    path("", include("terminals.api.ui_urls")),  # CHROTE's web UI (its server's /api/...)
 ]
