@@ -170,6 +170,7 @@ class ApiSession(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API session"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

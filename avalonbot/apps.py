@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class AvalonbotConfig(AppConfig):
     name = "avalonbot"
+    verbose_name = "Avalon bot"
 
     def ready(self) -> None:
         from django.conf import settings

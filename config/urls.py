@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.urls import oauth_urlpatterns
 from config import views
 
+admin.site.site_header = "Lobby administration"
+admin.site.site_title = "Lobby admin"
+admin.site.index_title = "Everything Lobby stores, by app"
+
 urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class InvitesConfig(AppConfig):
     name = "invites"
+    verbose_name = "Invites and members"

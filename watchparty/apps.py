@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class WatchpartyConfig(AppConfig):
     name = "watchparty"
+    verbose_name = "Watch parties"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

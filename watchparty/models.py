@@ -55,6 +55,8 @@ class WatchParty(models.Model):
     state_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = "watch party"
+        verbose_name_plural = "watch parties"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(position__gte=0), name="wp_position_nonnegative"),
