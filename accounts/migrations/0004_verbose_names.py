@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_workspace_membership'),
+        ("accounts", "0003_workspace_membership"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='apisession',
-            options={'ordering': ['-created_at'], 'verbose_name': 'API session'},
+            name="apisession",
+            options={"ordering": ["-created_at"], "verbose_name": "API session"},
         ),
     ]

@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('watchparty', '0002_participant_token_generation'),
+        ("watchparty", "0002_participant_token_generation"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='watchparty',
-            options={'ordering': ['-created_at'], 'verbose_name': 'watch party', 'verbose_name_plural': 'watch parties'},
+            name="watchparty",
+            options={
+                "ordering": ["-created_at"],
+                "verbose_name": "watch party",
+                "verbose_name_plural": "watch parties",
+            },
         ),
     ]
