@@ -328,7 +328,23 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Lobby API",
     "DESCRIPTION": (
         "Every REST endpoint of Lobby: device login and host invites (Parsec), ProofPlay bingo, "
-        "WatchParty, CHROTE Multiplayer terminals and the ProAvalon bot API."
+        "WatchParty, CHROTE Multiplayer terminals and the ProAvalon bot API.\n\n"
+        "## Getting a credential\n"
+        '- **apiSession (Bearer)**: device login. `POST /auth/codes {"game_id"}` (an '
+        "application an admin registered) gives a `user_code` and a `hash`; a signed-in person "
+        'approves the code at `/activate`; `POST /auth/sessions {"auth_code_hash"}` then '
+        "answers the session id. Send it as `Authorization: Bearer <id>`.\n"
+        "- **ProofPlaySession (X-Session-Id)** and **proofPlayBearer**: `POST /bingo/auth/"
+        'session {"email", "device_key_hash"}` answers a `session_id`, a bingo-only '
+        "guest unless you are already signed in as that email (then your account, and `admin` "
+        "for workspace admins and owners). It is valid on `/bingo/` only.\n"
+        "- **WatchParty room token**: `POST /watchparty/api/sessions/create` or "
+        "`…/join` with the room password answers a `token` for that one room.\n"
+        "- **cookieAuth**: sign in at `/accounts/login/` (email, GitHub or Google); cookie "
+        "writes need the CSRF token (`X-CSRFToken`).\n"
+        "- **ProAvalon's key**: `Authorization: <key>` with a key from `AVALON_API_KEY` or "
+        "the admin's *API keys*.\n"
+        "Terminal routes need a workspace member; the first account is the owner."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

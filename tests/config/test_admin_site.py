@@ -21,3 +21,10 @@ def test_the_admin_index_has_one_section_per_app_and_real_plurals(client, user_f
     assert ">API sessions<" in page
     assert ">Watch parties<" in page
     assert "Watch partys" not in page and "Api sessions" not in page
+
+
+def test_the_api_docs_say_how_to_get_each_credential(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    text = schema["info"]["description"]
+    for step in ("POST /auth/codes", "/activate", "POST /bingo/auth/session", "X-CSRFToken"):
+        assert step in text
