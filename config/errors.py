@@ -92,6 +92,10 @@ class UnavailableError(DomainError):
 # Body styles
 
 PARSEC, PROOFPLAY, CHROTE, WATCHPARTY, DEFAULT = "parsec", "proofplay", "chrote", "watchparty", ""
+# The Avalon bot API documents no error body; it uses CHROTE's shape with its own codes.
+AVALON = "avalon"
+
+VALIDATION_ERROR = "VALIDATION_ERROR"
 
 # Generic codes/titles for errors that did not come from a service.
 _CHROTE_CODES = {
@@ -127,7 +131,7 @@ _PREFIX_STYLES: tuple[tuple[str, str], ...] = (
     ("/bingo/", PROOFPLAY),
     ("/watchparty/", WATCHPARTY),
     ("/terminals/", CHROTE),
-    ("/avalon/", CHROTE),
+    ("/avalon/", AVALON),
     ("/api/", CHROTE),
 )
 
@@ -227,16 +231,20 @@ def error_for_exception(
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(math.ceil(exc.wait))
     details = None
+    code = _generic_code(style, status)
     if isinstance(exc, drf.ValidationError):
         details = _field_details(exc.detail)
-        message = _flatten(exc.detail)
-    elif isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed) and style == CHROTE:
+        message = _flatten(exc.detail) or "Invalid input data"
+        if style == CHROTE:
+            code = VALIDATION_ERROR  # CHROTE's documented code for invalid input
+    elif isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed) and style in (
+        CHROTE,
+        AVALON,
+    ):
         message = "Authentication required"
     else:
         message = _flatten(exc.detail)
-    body = error_body(
-        style, status=status, message=message, code=_generic_code(style, status), details=details
-    )
+    body = error_body(style, status=status, message=message, code=code, details=details)
     return status, body, headers
 
 
@@ -259,6 +267,7 @@ def handler_for(style: str) -> Callable[[Exception, Mapping[str, Any]], Response
 parsec_handler = handler_for(PARSEC)
 proofplay_handler = handler_for(PROOFPLAY)
 chrote_handler = handler_for(CHROTE)
+avalon_handler = handler_for(AVALON)
 watchparty_handler = handler_for(WATCHPARTY)
 
 

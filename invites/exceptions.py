@@ -1,10 +1,6 @@
 from config.errors import BadRequestError, ForbiddenError, NotFoundError, RateLimitedError
 
 
-class ValidationFailedError(BadRequestError):
-    code, message = "VALIDATION_ERROR", "Invalid input data"
-
-
 class HostInviteNotFoundError(NotFoundError):
     message = "Invite not found"
 

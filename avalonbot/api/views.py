@@ -27,7 +27,7 @@ class AvalonView(APIView):
     permission_classes: list = []
 
     def get_exception_handler(self):  # type: ignore[no-untyped-def]
-        return errors.chrote_handler
+        return errors.avalon_handler
 
     def authorize(self, request: Request) -> tuple:
         return services.api_key_check(header=request.headers.get("Authorization"))

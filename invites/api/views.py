@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +37,6 @@ from invites.exceptions import (
     HostInviteNotFoundError,
     InvalidInviteTokenError,
     TooManyLookupsError,
-    ValidationFailedError,
 )
 from invites.limits import lookup_missed, lookups_exhausted
 from invites.models import HostInvite
@@ -48,23 +46,9 @@ def epoch(dt: datetime | None) -> int | None:
     return int(dt.timestamp()) if dt is not None else None
 
 
-def _flatten(detail: Any) -> str:
-    if isinstance(detail, Mapping):
-        return "; ".join(
-            _flatten(v) if k == "non_field_errors" else f"{k}: {_flatten(v)}"
-            for k, v in detail.items()
-        )
-    if isinstance(detail, list | tuple):
-        return " ".join(_flatten(item) for item in detail)
-    return str(detail)
-
-
 def validated(serializer: drf_serializers.Serializer) -> dict[str, Any]:
-    """CHROTE's VALIDATION_ERROR (400) with per-field details, or the validated data."""
-    if not serializer.is_valid():
-        found = serializer.errors
-        details = {str(k): _flatten(v) for k, v in found.items()} if found else None
-        raise ValidationFailedError(_flatten(found) or "Invalid input data", details=details)
+    """The validated data; invalid input is CHROTE's VALIDATION_ERROR, built by config.errors."""
+    serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 

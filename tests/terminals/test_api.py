@@ -295,7 +295,9 @@ def test_admin_creates_and_kills_sessions(as_user, admin, tmux_server):
 def test_create_validates(as_user, admin, tmux_server, body):
     r = as_user(admin).post("/terminals/api/sessions", body, format="json")
     assert r.status_code == 400
-    assert r.json()["error"] in ("BAD_REQUEST", "VALIDATION_ERROR")
+    body = r.json()
+    assert body["error"] == "VALIDATION_ERROR"
+    assert set(body) <= {"error", "message", "details"}
     assert not tmux_server.sessions
 
 

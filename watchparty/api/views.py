@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django_ratelimit.core import _split_rate, get_usage
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,6 +79,19 @@ class LobbyPageCookieAuthentication(CookieSessionAuthentication):
         if request.headers.get("Origin") in settings.WATCHPARTY_CORS_ORIGINS:
             return None
         return super().authenticate(request)
+
+
+class WatchPartyPageCookieScheme(OpenApiAuthenticationExtension):
+    target_class = LobbyPageCookieAuthentication
+    name = "cookieAuthLobbyPages"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The session cookie, from Lobby's pages only (not WatchParty's app).",
+        }
 
 
 def share_url(request: Request, party_id: Any) -> str:
