@@ -12,7 +12,6 @@ from channels.routing import URLRouter
 from django.conf import settings
 from django.urls import path
 
-from avalonbot.routing import websocket_urlpatterns as avalonbot_ws
 from bingo.routing import websocket_urlpatterns as bingo_ws
 from config.limits import SocketsPerAddress
 from config.websocket import LobbyAuthMiddlewareStack, OriginValidator
@@ -21,7 +20,6 @@ from watchparty.routing import websocket_urlpatterns as watchparty_ws
 
 websocket_urlpatterns = [
     path("terminals/", URLRouter(terminals_ws)),
-    path("avalon/", URLRouter(avalonbot_ws)),
 ]
 
 # WatchParty's own web app may be served from its own origin (WATCHPARTY_CORS_ORIGINS): its
