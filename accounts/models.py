@@ -7,20 +7,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-# Crockford-style alphabet without look-alikes (no 0/O/1/I/L): user codes, invite codes.
-UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+from config.ids import public_id
 
 # ProofPlay guest identities (bingo only) get a synthetic address on this reserved domain.
 GUEST_EMAIL_DOMAIN = "guest.bingo.invalid"
 
 
-def random_code(length: int = 8, alphabet: str = UNAMBIGUOUS_ALPHABET) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
 def new_public_id() -> str:
-    return "user_" + random_code(12, _ID_ALPHABET)
+    return public_id("user")
 
 
 def new_game_id() -> str:

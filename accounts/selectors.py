@@ -1,7 +1,8 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import UNAMBIGUOUS_ALPHABET, ApiSession, DeviceCode, User
+from accounts.models import ApiSession, DeviceCode, User
+from config.ids import UNAMBIGUOUS_ALPHABET
 
 
 def normalize_user_code(raw: str) -> str:

@@ -23,10 +23,10 @@ from accounts.models import (
     DeviceCode,
     Role,
     User,
-    random_code,
 )
 from accounts.signals import workspace_access_reduced
 from config.errors import RateLimitedError
+from config.ids import random_code
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import _ID_ALPHABET, random_code
+from config.ids import public_id
 
 HOST_INVITE_MIN_EXPIRES = 600
 HOST_INVITE_MAX_EXPIRES = 108_000
@@ -22,7 +22,7 @@ DOCUMENTED_INVITE_ROLES = ("viewer", "operator")
 
 
 def new_workspace_invite_id() -> str:
-    return "inv_" + random_code(12, _ID_ALPHABET)
+    return public_id("inv")
 
 
 class InviteState(models.TextChoices):

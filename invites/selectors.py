@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import tokens
-from accounts.models import UNAMBIGUOUS_ALPHABET, User
+from accounts.models import User
+from config.ids import UNAMBIGUOUS_ALPHABET
 from invites.models import (
     CODE_LENGTH,
     HostInvite,

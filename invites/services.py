@@ -18,8 +18,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import tokens
-from accounts.models import Role, User, random_code
+from accounts.models import Role, User
 from accounts.services import user_workspace_set
+from config.ids import random_code
 from invites import targets
 from invites.exceptions import (
     HostInviteNotFoundError,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 from django.conf import settings
@@ -10,15 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+from config.ids import public_id
 
 
 def new_guest_id() -> str:
-    return "user_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+    return public_id("user")
 
 
 def new_message_id() -> str:
-    return "msg_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+    return public_id("msg")
 
 
 class WatchParty(models.Model):

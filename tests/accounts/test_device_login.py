@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import UNAMBIGUOUS_ALPHABET, ApiSession, DeviceCode
+from accounts.models import ApiSession, DeviceCode
 from accounts.tokens import digest
+from config.ids import UNAMBIGUOUS_ALPHABET
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from accounts.models import UNAMBIGUOUS_ALPHABET
+from config.ids import UNAMBIGUOUS_ALPHABET
 from invites.models import HostInvite
 
 pytestmark = pytest.mark.django_db
