@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from bingo import selectors, services
@@ -19,7 +21,9 @@ from config.net import client_ip
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     is_admin = services.is_bingo_admin(user)
-    form = {"game_id": request.GET.get("game", ""), "pin": "", "client_seed": ""}
+    # `/bingo/?game=<id>` (the join link and its QR code) fills in the game id; the PIN is asked.
+    game_hint = request.GET.get("game", "").strip().lower()[:8]
+    form = {"game_id": game_hint, "pin": "", "client_seed": ""}
     if request.method == "POST":
         if not user.is_authenticated:
             return redirect("/accounts/login/?next=/bingo/")
@@ -73,12 +77,65 @@ def play(request: HttpRequest, game_id: str) -> HttpResponse:
     )
 
 
+def join_link(request: HttpRequest, game: Game) -> str:
+    """The absolute link players open to join: the game id only, never the PIN."""
+    return request.build_absolute_uri(f"{reverse('bingo:home')}?game={game.public_id}")
+
+
+def join_qr_svg(link: str) -> str:
+    """The link as a QR code, inline SVG markup (segno; no XML declaration, scalable)."""
+    return segno.make(link, error="m").svg_inline(scale=6, border=2, omitsize=True)
+
+
+def _players(game: Game) -> list[str]:
+    return list(game.cards.order_by("join_index").values_list("display_name", flat=True))
+
+
+def _board_context(request: HttpRequest, game: Game) -> dict:
+    state = selectors.game_state(game)
+    link = join_link(request, game)
+    called = {d["number"] for d in state["draws"]}
+    board = [
+        (letter, [(n, n in called) for n in range(row * 15 + 1, row * 15 + 16)])
+        for row, letter in enumerate("BINGO")
+    ]
+    return {
+        "game": game,
+        "state": state,
+        "board": board,
+        "last_number": state["draws"][-1]["number"] if state["draws"] else None,
+        "join_link": link,
+        "join_qr": join_qr_svg(link),
+    }
+
+
 @login_required
 def call(request: HttpRequest, game_id: str) -> HttpResponse:
     game = Game.objects.filter(public_id=game_id, creator=request.user).first()
     if game is None:
         raise Http404
-    return render(request, "bingo/call.html", {"game": game, "state": selectors.game_state(game)})
+    context = _board_context(request, game) | {"players": _players(game)}
+    return render(request, "bingo/call.html", context)
+
+
+@login_required
+def call_players(request: HttpRequest, game_id: str) -> JsonResponse:
+    """Who joined, for the caller's desk: the creator only (the same rule as the desk)."""
+    game = Game.objects.filter(public_id=game_id, creator=request.user).first()
+    if game is None:
+        raise Http404
+    return JsonResponse({"players": [{"name": name} for name in _players(game)]})
+
+
+def screen(request: HttpRequest, game_id: str) -> HttpResponse:
+    """The big-screen call display: public, like the draws on the socket and the verify page.
+
+    It shows only what every player already sees (the draws, the join link) — no PIN, no cards.
+    """
+    game = Game.objects.filter(public_id=game_id).first()
+    if game is None:
+        raise Http404
+    return render(request, "bingo/screen.html", _board_context(request, game))
 
 
 @login_required

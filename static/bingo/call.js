@@ -1,20 +1,28 @@
-import { gameSocket, letterFor, LETTERS } from "./socket.js";
+import { gameSocket, letterFor } from "./socket.js";
+import { ballLabel, boardMarker, initialDraws } from "./balls.js";
 
 const gameId = document.getElementById("caller").dataset.game;
 const $ = (id) => document.getElementById(id);
-let draws = [];
+let draws = initialDraws();
 let finished = false;
 let timer = null;
+let shownPlayers = $("joined").children.length;
 
-const board = $("board");
-const boardCells = {};
-for (let col = 0; col < 5; col++) {
-  const label = document.createElement("b"); label.textContent = LETTERS[col]; board.append(label);
-  for (let i = 1; i <= 15; i++) {
-    const n = col * 15 + i;
-    const span = document.createElement("span"); span.textContent = n; span.dataset.n = n;
-    boardCells[n] = span; board.append(span);
-  }
+const markBoard = boardMarker($("board"));
+
+// Who joined: names come from the desk's own endpoint (the socket only says how many).
+async function refreshPlayers(count) {
+  if (count === shownPlayers) return;
+  try {
+    const r = await fetch(`/bingo/call/${gameId}/players`, { headers: { Accept: "application/json" } });
+    if (!r.ok) return;
+    const { players } = await r.json();
+    shownPlayers = players.length;
+    $("joined").replaceChildren(...players.map((p) => {
+      const li = document.createElement("li"); li.textContent = p.name; return li;
+    }));
+    $("joined-heading").textContent = `${players.length} player${players.length === 1 ? "" : "s"} joined`;
+  } catch { /* the next players message tries again */ }
 }
 
 function speak(n) {
@@ -26,12 +34,11 @@ function speak(n) {
 function render() {
   $("count").textContent = `${draws.length} of 75`;
   const last = draws[draws.length - 1];
-  $("current").textContent = last ? `${letterFor(last.number)}${last.number}` : "–";
+  $("current").textContent = last ? ballLabel(last.number) : "–";
   $("last-five").replaceChildren(...draws.slice(-5).reverse().map((d) => {
-    const b = document.createElement("span"); b.className = "ball"; b.textContent = d.number; return b;
+    const b = document.createElement("span"); b.className = "ball"; b.textContent = ballLabel(d.number); return b;
   }));
-  Object.values(boardCells).forEach((c) => c.classList.remove("on"));
-  draws.forEach((d) => boardCells[d.number].classList.add("on"));
+  markBoard(draws);
   $("draw").disabled = finished || draws.length >= 75;
   $("end").disabled = finished;
   $("auto").disabled = finished;
@@ -44,12 +51,14 @@ const socket = gameSocket(gameId, (m) => {
   if (m.type === "state") {
     draws = m.draws; finished = m.game.status === "finished";
     $("players").textContent = m.player_count; $("status").textContent = m.game.status;
+    refreshPlayers(m.player_count);
     if (m.winner) $("winner").textContent = `Winner: ${m.winner.player} (${m.winner.card_id})`;
   } else if (m.type === "draw") {
     if (!draws.some((d) => d.sequence === m.sequence)) { draws.push(m); speak(m.number); }
     $("status").textContent = "active";
   } else if (m.type === "players") {
     $("players").textContent = m.player_count;
+    refreshPlayers(m.player_count);
   } else if (m.type === "bingo") {
     $("winner").textContent = `Winner: ${m.player} (${m.card_id})`;
     const b = $("info-banner"); b.textContent = `Bingo! ${m.player}`; b.hidden = false;

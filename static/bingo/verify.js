@@ -102,7 +102,7 @@ async function run() {
   for (const b of bodies) { if (b.event === "draw") break; if (b.event === "join" && b.client_seed) seeds.push(b.client_seed); }
   const parts = [];
   for (const s of seeds) parts.push(unhex(await sha256(enc.encode(s))));
-  if (data.draws.length) check(hex(concat(...parts)) === data.entropy, `player entropy (${seeds.length} seeds)`);
+  if (data.draws.length) check(hex(concat(...parts)) === data.entropy, `player entropy (${seeds.length} seed${seeds.length === 1 ? "" : "s"})`);
 
   const hmacKey = data.secret ? await crypto.subtle.importKey("raw", unhex(data.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]) : null;
   const entropy = unhex(data.entropy || "");
