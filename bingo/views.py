@@ -65,7 +65,9 @@ def play(request: HttpRequest, game_id: str) -> HttpResponse:
     game = Game.objects.filter(public_id=game_id).first()
     if game is None:
         raise Http404
-    context = {"game": game, "state": selectors.game_state(game), "guest": False}
+    state = selectors.game_state(game)
+    # `board` lets play.html include bingo/_board.html (the 75-board players see too)
+    context = {"game": game, "state": state, "board": board_rows(state), "guest": False}
     if not request.user.is_authenticated:
         return render(request, "bingo/play.html", context | {"guest": True})
     card = Card.objects.filter(game=game, user=request.user).first()
@@ -87,6 +89,15 @@ def join_qr_svg(link: str) -> str:
     return segno.make(link, error="m").svg_inline(scale=6, border=2, omitsize=True)
 
 
+def board_rows(state: dict) -> list[tuple[str, list[tuple[int, bool]]]]:
+    """The 75-board for `bingo/_board.html`: B I N G O rows of (number, called)."""
+    called = {d["number"] for d in state["draws"]}
+    return [
+        (letter, [(n, n in called) for n in range(row * 15 + 1, row * 15 + 16)])
+        for row, letter in enumerate("BINGO")
+    ]
+
+
 def _players(game: Game) -> list[str]:
     return list(game.cards.order_by("join_index").values_list("display_name", flat=True))
 
@@ -94,15 +105,10 @@ def _players(game: Game) -> list[str]:
 def _board_context(request: HttpRequest, game: Game) -> dict:
     state = selectors.game_state(game)
     link = join_link(request, game)
-    called = {d["number"] for d in state["draws"]}
-    board = [
-        (letter, [(n, n in called) for n in range(row * 15 + 1, row * 15 + 16)])
-        for row, letter in enumerate("BINGO")
-    ]
     return {
         "game": game,
         "state": state,
-        "board": board,
+        "board": board_rows(state),
         "last_number": state["draws"][-1]["number"] if state["draws"] else None,
         "join_link": link,
         "join_qr": join_qr_svg(link),

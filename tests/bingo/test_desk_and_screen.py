@@ -8,10 +8,10 @@ import pytest
 import segno
 from django.test import Client
 
-from bingo import services
+from bingo import selectors, services
 from bingo.models import Game
 from bingo.templatetags.bingo_tags import ball
-from bingo.views import join_qr_svg
+from bingo.views import board_rows, join_qr_svg
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +165,19 @@ def test_a_ball_reads_with_its_column_letter(number, label):
 @pytest.mark.parametrize("value", [0, 76, -3, "x", "", None, "7.5"])
 def test_a_value_that_is_no_ball_reads_as_itself(value):
     assert ball(value) == str(value)
+
+
+def test_the_board_marks_exactly_the_called_numbers_in_bingo_rows(admin_user, user_factory):
+    game = services.game_create(name="Rows", creator=admin_user)
+    numbers = draw(game, admin_user, 4)
+    rows = board_rows(selectors.game_state(game))
+    assert [letter for letter, _ in rows] == list("BINGO")
+    assert [[n for n, _ in cells] for _, cells in rows] == [
+        list(range(r * 15 + 1, r * 15 + 16)) for r in range(5)
+    ]
+    assert sorted(n for _, cells in rows for n, on in cells if on) == sorted(numbers)
+    player = user_factory()
+    services.card_join(game_id=game.public_id, user=player, pin=None, who="x", ip="")
+    client = Client()
+    client.force_login(player)
+    assert client.get(f"/bingo/play/{game.public_id}").context["board"] == rows  # for play.html
