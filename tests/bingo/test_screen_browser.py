@@ -4,6 +4,7 @@ appears on the desk; both pages fit a phone and a desktop (screenshots for a per
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -105,3 +106,37 @@ def test_the_big_screen_shows_each_draw_live_and_fits_every_width(
     screen_context.close()
     player.context.close()
     caller.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("seeds", "text"), [(1, "player entropy (1 seed)"), (2, "(2 seeds)")])
+def test_the_verify_page_counts_seeds_in_good_english(
+    browser,
+    bingo_server,  # noqa: F811
+    admin_user,
+    user_factory,
+    seeds,
+    text,
+):
+    def play() -> Game:
+        game = services.game_create(name="Seeds", creator=admin_user)
+        for k in range(seeds):
+            services.card_join(
+                game_id=game.public_id,
+                user=user_factory(),
+                pin=None,
+                who=str(k),
+                ip="",
+                client_seed=f"seed-{k}",
+            )
+        services.draw_next(game_id=game.public_id, by=admin_user)
+        return game
+
+    with ThreadPoolExecutor(1) as pool:  # broadcasts after commit need a thread of their own
+        game = pool.submit(play).result()
+    page = browser.new_context(base_url=bingo_server).new_page()
+    page.goto(f"/bingo/verify/{game.public_id}")
+    page.get_by_test_id("verify-summary").filter(has_text="checks").wait_for(timeout=20_000)
+    assert page.locator(".checks li", has_text=text).count() == 1
+    assert page.locator(".checks li", has_text="1 seeds").count() == 0
+    page.context.close()
