@@ -19,11 +19,14 @@
   const errorEl = document.getElementById("term-error");
   const wrap = document.getElementById("terminal-wrap");
 
+  // Scaled text never drops below MIN_FONT_SIZE: past it, the terminal box scrolls sideways.
+  const FONT_SIZE = 14;
+  const MIN_FONT_SIZE = 11;
   const term = new Terminal({
     cursorBlink: canType,
     disableStdin: !canType,
     scrollback: 5000,
-    fontSize: 14,
+    fontSize: FONT_SIZE,
     fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
   });
   const fit = new FitAddon.FitAddon();
@@ -44,17 +47,27 @@
 
   function mine() { return !!claimHolder && claimHolder.id === me; }
 
+  const host = document.getElementById("terminal");
+
   function scale() {
-    // Others see the pane at the holder's size, scaled to fit their window.
+    // Others see the pane at the holder's size, scaled to fit their window, down to
+    // MIN_FONT_SIZE; a wider pane scrolls inside the terminal box (never the page).
     const el = term.element;
     if (!el) return;
     el.style.transform = "";
+    host.style.width = "";
+    host.style.height = "";
     const natural = el.scrollWidth;
     const room = wrap.clientWidth;
-    const k = natural > room && room > 0 ? room / natural : 1;
-    el.style.transform = k < 1 ? `scale(${k})` : "";
+    const fitK = natural > room && room > 0 ? room / natural : 1;
+    const k = Math.max(fitK, MIN_FONT_SIZE / FONT_SIZE);
     el.style.transformOrigin = "top left";
-    wrap.style.height = k < 1 ? `${el.scrollHeight * k}px` : "";
+    el.style.transform = k < 1 ? `scale(${k})` : "";
+    if (k < 1) {
+      host.style.width = `${Math.ceil(natural * k)}px`;
+      host.style.height = `${Math.ceil(el.scrollHeight * k)}px`;
+    }
+    wrap.dataset.scale = String(k);
   }
 
   function sendResizeIfHolder() {
