@@ -281,6 +281,18 @@ ACTIVATE_WRONG_CODE_RATE = env.str("LOBBY_ACTIVATE_WRONG_CODE_RATE", default="10
 # Device polls with an unknown auth_code_hash, per client address (guessing is slowed).
 AUTH_POLL_MISS_RATE = env.str("AUTH_POLL_MISS_RATE", default="30/m")
 
+# --- Mail: EMAIL_URL in django-environ's syntax (smtp://user:pass@host:587/?tls=True,
+# smtps://…, consolemail://). Unset: no mail is sent (never localhost:25) and password reset by
+# mail is not offered; an owner sets passwords in the Django admin instead.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_CONFIGURED = bool(EMAIL_URL)
+if EMAIL_CONFIGURED:
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+EMAIL_TIMEOUT = 10  # seconds an SMTP connection may take
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lobby <noreply@localhost>")
+
 # django-allauth: local email + password sign-in on by default; GitHub and Google when configured.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -1,11 +1,23 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.password_reset import password_reset
 from accounts.urls import oauth_urlpatterns
 from config import views
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static icon."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -13,6 +25,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     *oauth_urlpatterns,
+    # Before allauth's own route: without mail configured, or with the mail server down,
+    # the reset request shows a clear page instead of a 500.
+    path("accounts/password/reset/", password_reset),
     path("accounts/", include("allauth.account.urls")),
     path("accounts/social/", include("allauth.socialaccount.urls")),
     path("", include("accounts.urls")),
