@@ -4,55 +4,21 @@ page at both sizes land in LOBBY_DATA_DIR/screenshots (emptied when this module 
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import libtmux
 import pytest
-from django.conf import settings
 
 from accounts import services as account_services
 from accounts.models import Role
 from bingo import services as bingo_services
-from tests import servers
-from tests.conftest import server_env, session_cookie_for
+from tests.accounts.conftest import SHOTS, WIDE_COLS, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-SHOTS = settings.DATA_DIR / "screenshots"
-WIDE_COLS = 120  # a terminal wider than a phone: it must scroll in its box, not shrink
 
 FITS = "() => document.documentElement.scrollWidth <= window.innerWidth"
-
-
-@pytest.fixture(scope="module")
-def site(django_db_setup, django_db_blocker) -> Iterator[tuple[str, libtmux.Server]]:  # type: ignore[no-untyped-def]
-    """A Daphne of our own, on a private tmux server, with a wide terminal session in it."""
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
-    name = f"lobby-layout-{uuid.uuid4().hex[:12]}"
-    tmux = libtmux.Server(socket_name=name)
-    tmux.new_session(session_name="wide", window_command="env PS1='$ ' sh", x=WIDE_COLS, y=20)
-    port = servers.free_port()
-    daphne = servers.Daphne(
-        server_env(
-            PORT=str(port),
-            TERMINALS_TMUX_SOCKET=name,
-            DJANGO_CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
-            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        ),
-        port=port,
-    ).start()
-    try:
-        yield daphne.url, tmux
-    finally:
-        daphne.stop()
-        if tmux.is_alive():
-            tmux.kill()
 
 
 @pytest.fixture
@@ -80,16 +46,6 @@ def game(owner):  # type: ignore[no-untyped-def]
     # broadcasts after commit need an event loop of their own, not Playwright's
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(setup).result()
-
-
-def new_page(browser, url: str, viewport: dict, user=None):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=url, viewport=viewport)
-    context.set_default_timeout(10_000)
-    if user is not None:
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": url}]
-        )
-    return context.new_page()
 
 
 def check_fits(page, name: str, size: str) -> None:  # type: ignore[no-untyped-def]
