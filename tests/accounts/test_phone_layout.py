@@ -135,6 +135,9 @@ def test_the_desktop_menu_is_always_open(browser, site, owner):
         assert not page.get_by_test_id("menu-toggle").is_visible()
         assert page.get_by_test_id("site-menu").is_visible()
         assert page.get_by_test_id("account-link").is_visible()
+        # light on the dark bar, like the links beside it (not the accent colour)
+        sign_out = page.get_by_test_id("sign-out")
+        assert sign_out.evaluate("e => getComputedStyle(e).color") == "rgb(229, 231, 235)"
     finally:
         page.context.close()
 
