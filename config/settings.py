@@ -281,6 +281,22 @@ ACTIVATE_WRONG_CODE_RATE = env.str("LOBBY_ACTIVATE_WRONG_CODE_RATE", default="10
 # Device polls with an unknown auth_code_hash, per client address (guessing is slowed).
 AUTH_POLL_MISS_RATE = env.str("AUTH_POLL_MISS_RATE", default="30/m")
 
+# --- Mail: EMAIL_URL in django-environ's syntax (smtp+tls://user:pass@host:587 for STARTTLS,
+# smtp+ssl://…:465, consolemail://). Unset: no mail is sent (never localhost:25) and password
+# reset by mail is not offered; an owner sets passwords in the Django admin instead.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_CONFIGURED = bool(EMAIL_URL)
+_email = env.email_url("EMAIL_URL") if EMAIL_CONFIGURED else {}  # a bad scheme stops start-up
+EMAIL_BACKEND = _email.get("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 10  # seconds an SMTP connection may take
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lobby <noreply@localhost>")
+
 # django-allauth: local email + password sign-in on by default; GitHub and Google when configured.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

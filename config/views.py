@@ -10,8 +10,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import caches
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from rest_framework.exceptions import NotFound, ParseError
 
 from config.errors import is_api_path, json_error
@@ -129,3 +130,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
         return JsonResponse({"error": "Internal server error"}, status=500)
     return render(request, "500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static icon."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -55,6 +55,16 @@ function showCalls() {
   $("last-call").textContent = last ? `${letterFor(last.number)} ${last.number}` : "—";
 }
 
+// One error line under the card: it clears on the next successful mark (or after a while,
+// for the server's errors), never stays for the rest of the game.
+let errorTimer = null;
+function showError(text, ms) {
+  clearTimeout(errorTimer);
+  $("error").textContent = text;
+  if (ms) errorTimer = setTimeout(clearError, ms);
+}
+function clearError() { clearTimeout(errorTimer); $("error").textContent = ""; }
+
 function banner(id, text) { const b = $(id); b.textContent = text; b.hidden = false; }
 
 const socket = gameSocket(gameId, (m) => {
@@ -81,6 +91,7 @@ const socket = gameSocket(gameId, (m) => {
     $("players").textContent = m.player_count;
   } else if (m.type === "marked" || m.type === "card") {
     marked = m.marked;
+    clearError();
     if (m.bingo) banner("bingo-banner", "Bingo!");
   } else if (m.type === "bingo") {
     $("winner").textContent = `Winner: ${m.player}`;
@@ -90,8 +101,7 @@ const socket = gameSocket(gameId, (m) => {
     $("status").textContent = "finished";
     banner("info-banner", "The game is over.");
   } else if (m.type === "error") {
-    $("error").textContent = m.detail;
-    setTimeout(() => { $("error").textContent = ""; }, 4000);
+    showError(m.detail, 6000);
   }
   render();
 }, (up) => { $("conn").classList.toggle("on", up); $("conn").title = up ? "live" : "reconnecting"; }, token);
@@ -99,7 +109,8 @@ const socket = gameSocket(gameId, (m) => {
 function mark(r, c) {
   const n = card.numbers[r][c];
   if (marked[r][c] || finished) return;
-  if (!called.has(n)) { $("error").textContent = `${n} has not been called yet`; return; }
+  if (!called.has(n)) { showError(`${n} has not been called yet`, 6000); return; }
+  clearError();
   socket.send({ type: "mark", row: r, col: c });
 }
 

@@ -19,11 +19,14 @@
   const errorEl = document.getElementById("term-error");
   const wrap = document.getElementById("terminal-wrap");
 
+  // Scaled text never drops below MIN_FONT_SIZE: past it, the terminal box scrolls sideways.
+  const FONT_SIZE = 14;
+  const MIN_FONT_SIZE = 11;
   const term = new Terminal({
     cursorBlink: canType,
     disableStdin: !canType,
     scrollback: 5000,
-    fontSize: 14,
+    fontSize: FONT_SIZE,
     fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace",
   });
   const fit = new FitAddon.FitAddon();
@@ -42,19 +45,39 @@
     if (el) el.style.display = visible ? "" : "none";
   }
 
+  // The error line clears on the next successful action (claim, release, record) or after a while.
+  let errorTimer = null;
+  function showError(message, ms) {
+    clearTimeout(errorTimer);
+    text(errorEl, message);
+    if (ms) errorTimer = setTimeout(clearError, ms);
+  }
+  function clearError() { clearTimeout(errorTimer); text(errorEl, ""); }
+
   function mine() { return !!claimHolder && claimHolder.id === me; }
 
+  const host = document.getElementById("terminal");
+
   function scale() {
-    // Others see the pane at the holder's size, scaled to fit their window.
+    // Others see the pane at the holder's size, scaled to fit their window, down to
+    // MIN_FONT_SIZE; a wider pane scrolls inside the terminal box (never the page).
     const el = term.element;
     if (!el) return;
     el.style.transform = "";
+    host.style.width = "";
+    host.style.height = "";
     const natural = el.scrollWidth;
-    const room = wrap.clientWidth;
-    const k = natural > room && room > 0 ? room / natural : 1;
-    el.style.transform = k < 1 ? `scale(${k})` : "";
+    const pad = getComputedStyle(wrap);
+    const room = wrap.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
+    const fitK = natural > room && room > 0 ? room / natural : 1;
+    const k = Math.max(fitK, MIN_FONT_SIZE / FONT_SIZE);
     el.style.transformOrigin = "top left";
-    wrap.style.height = k < 1 ? `${el.scrollHeight * k}px` : "";
+    el.style.transform = k < 1 ? `scale(${k})` : "";
+    if (k < 1) {
+      host.style.width = `${Math.ceil(natural * k)}px`;
+      host.style.height = `${Math.ceil(el.scrollHeight * k)}px`;
+    }
+    wrap.dataset.scale = String(k);
   }
 
   function sendResizeIfHolder() {
@@ -105,7 +128,7 @@
         case "claimed":
           claimHolder = m.by || null;
           renderClaim();
-          if (mine()) sendResizeIfHolder();
+          if (mine()) { clearError(); sendResizeIfHolder(); }
           break;
         case "released":
           claimHolder = null;
@@ -115,8 +138,7 @@
           text(presenceEl, (m.users || []).map((u) => u.name).join(", ") || "nobody");
           break;
         case "error":
-          text(errorEl, m.message || m.code);
-          setTimeout(() => text(errorEl, ""), 4000);
+          showError(m.message || m.code, 4000);
           break;
       }
     };
@@ -136,7 +158,7 @@
   term.onData((data) => {
     if (!canType) return;
     if (!mine()) {
-      text(errorEl, "Claim the session to type.");
+      showError("Claim the session to type.");
       return;
     }
     if (ws && ws.readyState === WebSocket.OPEN) {
@@ -148,18 +170,20 @@
     try {
       const r = await api("POST", `/terminals/api/sessions/${encodeURIComponent(session)}/claim`);
       claimHolder = { id: me, name: "you" };
+      clearError();
       renderClaim();
       term.focus();
       sendResizeIfHolder();
       return r;
-    } catch (e) { text(errorEl, e.message); }
+    } catch (e) { showError(e.message); }
   });
   if (releaseBtn) releaseBtn.addEventListener("click", async () => {
     try {
       await api("DELETE", `/terminals/api/sessions/${encodeURIComponent(session)}/claim`);
       claimHolder = null;
+      clearError();
       renderClaim();
-    } catch (e) { text(errorEl, e.message); }
+    } catch (e) { showError(e.message); }
   });
   if (recordBtn) recordBtn.addEventListener("click", async () => {
     const url = `/terminals/api/sessions/${encodeURIComponent(session)}/recording`;
@@ -167,7 +191,8 @@
       if (recording) { await api("DELETE", url); recording = false; }
       else { await api("POST", url, pane ? { pane } : {}); recording = true; }
       text(recordBtn, recording ? "Stop recording" : "Record");
-    } catch (e) { text(errorEl, e.message); }
+      clearError();
+    } catch (e) { showError(e.message); }
   });
 
   window.addEventListener("resize", () => { scale(); sendResizeIfHolder(); });
