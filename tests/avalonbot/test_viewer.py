@@ -109,3 +109,75 @@ def test_viewer_draws_the_table_and_steps(played, user_factory):
     assert "<script>" not in html and "onclick" not in html
     assert 'data-testid="step-next"' in html
     assert staff.get("/avalon/sessions/nope").status_code == 404
+
+
+def test_chart_draws_good_blue_and_evil_red_for_every_agent():
+    import re
+
+    from avalonbot.chart import SIDE_COLOURS, win_rate_svg
+
+    rows = [
+        {"agent": agent, "side": side, "players": n, "win_rate": 0.5}
+        for agent in ("bot", "random", "heuristic")
+        for side in ("good", "evil")
+        for n in (5, 6)
+    ]
+    svg = win_rate_svg(rows)
+    lines = re.findall(r'<polyline [^>]*stroke="(#[0-9a-f]+)"[^>]*data-side="(\w+)"', svg)
+    assert len(lines) == 6
+    assert all(colour == SIDE_COLOURS[side] for colour, side in lines)
+    assert SIDE_COLOURS == {"good": "#2563eb", "evil": "#dc2626"}
+    # agents stay apart by line style: three patterns for three agents
+    assert len(set(re.findall(r"<polyline [^>]*?(stroke-dasharray=\"[^\"]*\"|/>)", svg))) == 3
+
+
+def _run(roles="percival,morgana"):
+    from avalonbot import services
+
+    return services.arena_run_record(
+        agent="bot",
+        opponents=["random"],
+        games=2,
+        seed=1,
+        players=[5],
+        roles=roles.split(","),
+        lady=True,
+        http=False,
+        duration_s=1.0,
+        summary={
+            "games": 4,
+            "by_players": [{"agent": "bot", "side": "good", "players": 5, "win_rate": 0.5}],
+        },
+    )
+
+
+def test_avalon_page_says_how_to_connect_without_printing_a_key(client, settings, user_factory):
+    from avalonbot import services
+
+    settings.AVALON_API_KEY = ["env-secret-key-123"]
+    settings.ALLOWED_HOSTS = ["lobby.example.com"]
+    _, admin_key = services.api_key_create(name="proavalon")
+    _run()
+    r = client.get("/avalon/", HTTP_HOST="lobby.example.com")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert (
+        '<code class="code" data-testid="bot-url">http://lobby.example.com/avalon/</code>' in html
+    )
+    assert "http://lobby.example.com/avalon/v0/session/act" in html
+    assert '1 from <code class="code">AVALON_API_KEY</code>, 1 active in the admin' in html
+    assert "env-secret-key-123" not in html and admin_key not in html
+    assert "/admin/avalonbot/apikey/" not in html  # the admin link is for staff
+    assert "roles Percival, Morgana" in html and "percival,morgana" not in html
+    assert 'id="sessions"' not in html  # the viewer's list is for staff
+    staff = Client()
+    staff.force_login(user_factory(email="staff2@example.com", is_staff=True))
+    html = staff.get("/avalon/", HTTP_HOST="lobby.example.com").content.decode()
+    assert 'href="/admin/avalonbot/apikey/"' in html
+    assert "env-secret-key-123" not in html and admin_key not in html
+
+
+def test_avalon_page_without_a_key_says_calls_are_refused(client, settings):
+    settings.AVALON_API_KEY = []
+    html = client.get("/avalon/").content.decode()
+    assert "No key is configured yet" in html
