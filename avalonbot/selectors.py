@@ -49,6 +49,8 @@ ROLE_LABELS = {
     rules.OBERON: "Oberon",
     rules.MINION: "Minion of Mordred",
 }
+# on a seat of the drawn table there is room for one word
+ROLE_SHORT = {rules.SERVANT: "Servant", rules.MINION: "Minion"}
 PHASE_LABELS = {
     "pick": "Proposing a team",
     "vote": "Voting on the team",
@@ -145,7 +147,7 @@ def _step(
         x, y = _seat_xy(s, n)
         seen = ""
         if s == setup.me:
-            seen = role_label(setup.role)
+            seen = ROLE_SHORT.get(setup.role, role_label(setup.role))
         elif s in setup.spies:
             seen = "seen as evil"
         elif s in setup.merlins:

@@ -17,7 +17,6 @@ def _connect(request: HttpRequest) -> dict:
     base = request.build_absolute_uri(reverse("avalonbot:arena"))
     return {
         "base_url": base,
-        "endpoints": [base + path for path in ("v0/info", "v0/session", "v0/session/act")],
         "env_keys": len(settings.AVALON_API_KEY),
         "admin_keys": selectors.api_key_active_count(),
     }
@@ -45,6 +44,7 @@ def arena_page(request: HttpRequest) -> HttpResponse:
         summary = run.summary
         context["summary"] = summary
         context["run_roles"] = selectors.role_labels(run.roles)
+        context["run_opponents"] = [o for o in run.opponents.split(",") if o]
         context["chart"] = mark_safe(win_rate_svg(summary.get("by_players", [])))  # noqa: S308 - built from numbers and escaped labels
         context["agents"] = [
             {"agent": agent, "side": side, **tally}

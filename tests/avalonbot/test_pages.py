@@ -8,6 +8,7 @@ import shutil
 import pytest
 from django.conf import settings
 
+from avalonbot import services
 from avalonbot.models import BotSession
 from tests.avalonbot.helpers import play_through_api
 
@@ -41,6 +42,26 @@ def test_game_viewer_steps_through_a_session_on_phone_and_desktop(
     browser, live_server_url, login, user_factory, api, shots
 ):
     settings.AVALON_API_KEY = ["k"]
+    services.arena_run_record(
+        agent="bot",
+        opponents=["random", "heuristic"],
+        games=10,
+        seed=1,
+        players=[5, 6, 7],
+        roles=["percival", "morgana"],
+        lady=True,
+        http=False,
+        duration_s=3.2,
+        summary={
+            "games": 40,
+            "by_players": [
+                {"agent": a, "side": side, "players": n, "win_rate": r - 0.1 * (side == "evil")}
+                for a, r in (("bot", 0.7), ("random", 0.2), ("heuristic", 0.4))
+                for side in ("good", "evil")
+                for n in (5, 6, 7)
+            ],
+        },
+    )
     play_through_api(api, "k", 7, ["percival", "morgana"], True, 5)
     session = BotSession.objects.filter(decisions__isnull=False).order_by("id").first()
     staff = user_factory(email="viewer-staff@example.com", is_staff=True)
@@ -59,6 +80,7 @@ def test_game_viewer_steps_through_a_session_on_phone_and_desktop(
 
         page.goto("/avalon/")
         assert page.get_by_test_id("bot-url").inner_text() == f"{live_server_url}/avalon/"
+        assert page.locator("#chart svg").bounding_box()["width"] <= width
         _fits(page)
         page.screenshot(path=str(shots / f"avalon-{label}.png"), full_page=True)
         page.locator(f'a[href="/avalon/sessions/{session.public_id}"]').click()
