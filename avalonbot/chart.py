@@ -5,14 +5,18 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2"]
+# Good is blue and evil red, as on every Avalon page; agents differ by line style and marker.
+SIDE_COLOURS = {"good": "#2563eb", "evil": "#dc2626"}
+OTHER_COLOUR = "#667085"
+DASHES = ["", "6,3", "2,3", "9,3,2,3", "1,5"]
 
 
 def win_rate_svg(by_players: list[dict[str, Any]], width: int = 640, height: int = 300) -> str:
-    series: dict[str, dict[int, float]] = {}
+    series: dict[tuple[str, str], dict[int, float]] = {}
     for row in by_players:
-        label = f"{row['agent']} ({row['side']})"
-        series.setdefault(label, {})[int(row["players"])] = float(row["win_rate"])
+        key = (str(row["agent"]), str(row["side"]))
+        series.setdefault(key, {})[int(row["players"])] = float(row["win_rate"])
+    agents = sorted({agent for agent, _ in series})
     counts = sorted({n for points in series.values() for n in points}) or [5, 10]
     left, right, top, bottom = 48, 170, 16, 36
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -46,12 +50,15 @@ def win_rate_svg(by_players: list[dict[str, Any]], width: int = 640, height: int
         f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" font-size="11" '
         'text-anchor="middle">players</text>'
     )
-    for i, (label, points) in enumerate(sorted(series.items())):
-        colour = COLOURS[i % len(COLOURS)]
+    for i, ((agent, side), points) in enumerate(sorted(series.items())):
+        label = f"{agent} ({side})"
+        colour = SIDE_COLOURS.get(side, OTHER_COLOUR)
+        pattern = DASHES[agents.index(agent) % len(DASHES)]
+        dash = f' stroke-dasharray="{pattern}"' if pattern else ""
         coords = " ".join(f"{x(n):.1f},{y(points[n]):.1f}" for n in sorted(points))
-        dash = ' stroke-dasharray="5,3"' if "(evil)" in label else ""
         parts.append(
-            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}'
+            f' data-side="{escape(side)}"/>'
         )
         for n in sorted(points):
             parts.append(f'<circle cx="{x(n):.1f}" cy="{y(points[n]):.1f}" r="3" fill="{colour}"/>')
