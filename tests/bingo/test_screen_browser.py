@@ -92,10 +92,7 @@ def test_the_big_screen_shows_each_draw_live_and_fits_every_width(
             page.locator("#conn.on").wait_for()
             page.screenshot(path=str(shots / f"{title}-{name}.png"), full_page=True)
             assert wider_than_the_window(page, "main") == [], f"{title} at {width}px"
-            # The desk's top navigation (templates/base.html) does not wrap on a phone yet
-            # (issue 16, "Phones"): at 390 px the desk's own content is held to the window.
-            if title == "screen" or width > 390:
-                assert fits(page), f"{title} scrolls sideways at {width}px"
+            assert fits(page), f"{title} scrolls sideways at {width}px"
     assert screen.get_by_test_id("screen-ball").inner_text() == label  # after a reload too
     assert sorted(p.name for p in shots.iterdir()) == [
         "desk-desktop.png",
