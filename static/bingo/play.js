@@ -1,4 +1,5 @@
-import { gameSocket, letterFor, guestSession } from "./socket.js";
+import { gameSocket, guestSession } from "./socket.js";
+import { ballLabel, boardMarker } from "./balls.js";
 
 const root = document.getElementById("player");
 const gameId = root.dataset.game;
@@ -9,6 +10,7 @@ let card = dataNode ? JSON.parse(dataNode.textContent) : null;
 const token = root.dataset.guest ? guestSession() : null;
 if (root.dataset.guest && !token) location.replace(`/bingo/?game=${gameId}`);
 let cells = [];
+const markBoard = boardMarker(document.getElementById("board"));
 const called = new Set();
 let marked = card ? card.marked : null;
 let finished = false;
@@ -29,7 +31,6 @@ function buildCard() {
       cells.push(cell);
     }
   }
-  $("card-id").textContent = card.card_id;
 }
 
 function render() {
@@ -47,12 +48,13 @@ function showCalls() {
   $("calls").replaceChildren(...draws.slice().reverse().map((d) => {
     const ball = document.createElement("span");
     ball.className = "ball";
-    ball.textContent = d.number;
-    ball.title = `${letterFor(d.number)}-${d.number} (#${d.sequence})`;
+    ball.textContent = ballLabel(d.number);
+    ball.title = `${ballLabel(d.number)} (#${d.sequence})`;
     return ball;
   }));
   const last = draws[draws.length - 1];
-  $("last-call").textContent = last ? `${letterFor(last.number)} ${last.number}` : "—";
+  $("last-call").textContent = last ? ballLabel(last.number) : "—";
+  markBoard(draws);
 }
 
 // One error line under the card: it clears on the next successful mark (or after a while,

@@ -181,3 +181,22 @@ def test_the_board_marks_exactly_the_called_numbers_in_bingo_rows(admin_user, us
     client = Client()
     client.force_login(player)
     assert client.get(f"/bingo/play/{game.public_id}").context["board"] == rows  # for play.html
+
+
+def test_a_player_sees_the_75_board_and_the_last_call_first_but_no_card_id(
+    admin_user, user_factory
+):
+    game = services.game_create(name="Board", creator=admin_user)
+    numbers = draw(game, admin_user, 3)
+    player = user_factory()
+    services.card_join(game_id=game.public_id, user=player, pin=None, who="x", ip="")
+    card = game.cards.get(user=player)
+    client = Client()
+    client.force_login(player)
+    page = client.get(f"/bingo/play/{game.public_id}").content.decode()
+    board = page[page.index('data-testid="board"') :]
+    marked = re.findall(r'data-n="(\d+)" title="[BINGO]\d+" class="on"', board)
+    assert sorted(int(n) for n in marked) == sorted(numbers)
+    assert page.index('data-testid="last-call"') < page.index('data-testid="card"')
+    shown = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # data blocks are not shown
+    assert card.card_id not in shown
