@@ -169,6 +169,12 @@ class LobbyCommandLine(CommandLineInterface):
     description = "Lobby's HTTP/WebSocket server (Daphne with request limits)"
     server_class = LobbyServer
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Daphne closes every socket after a day by default; a terminal or a watch party may
+        # stay open longer (CHROTE's UI does not subscribe again). Dead peers still go: pings.
+        self.parser.set_defaults(websocket_timeout=-1)
+
 
 def main() -> None:
     LobbyCommandLine().run(sys.argv[1:])

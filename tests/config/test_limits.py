@@ -327,3 +327,12 @@ def test_behind_a_trusted_proxy_the_cap_is_per_forwarded_address(capped_server, 
         # the proxy's own address (no X-Forwarded-For) speaks for many clients: not capped
         for _ in range(4):
             _game_socket(stack, server, bingo_game)
+
+
+def test_sockets_are_not_closed_after_a_day_unless_asked():
+    from config.server import LobbyCommandLine
+
+    args = LobbyCommandLine().parser.parse_args(["config.asgi:application"])
+    assert args.websocket_timeout == -1
+    asked = ["--websocket_timeout", "600", "config.asgi:application"]
+    assert LobbyCommandLine().parser.parse_args(asked).websocket_timeout == 600
