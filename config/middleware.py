@@ -8,13 +8,13 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from config.errors import (
-    PayloadTooLargeError,
     UnavailableError,
     error_body,
     is_api_path,
     json_error,
     style_for_path,
 )
+from config.limits import too_large_response
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +112,11 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.LOBBY_MAX_BODY_BYTES:
-            if is_api_path(request.path):
-                return json_error(request, PayloadTooLargeError())
-            return HttpResponse("Request body too large", status=413, content_type="text/plain")
+            status, headers, body = too_large_response(request.path)
+            response = HttpResponse(body, status=status)
+            for name, value in headers:
+                response[name.decode("latin-1")] = value.decode("latin-1")
+            return response
         return self.get_response(request)
 
 

@@ -21,31 +21,12 @@ from invites.exceptions import InvalidInviteTokenError
 from invites.models import WorkspaceInvite, WorkspaceInviteAcceptance
 from terminals.api import ui_signin
 from tests.accounts.test_oauth import FakeGitHub, github  # noqa: F401 - the fixture
+from tests.chrote_ui import UI_ORIGIN, _trusted_origin, browser  # noqa: F401 - fixture
 from tests.invites.conftest import expire
 
 pytestmark = pytest.mark.django_db
 
-UI_ORIGIN = "https://chrote.example"
 DOCUMENTED_CREATE = {"id", "token", "url", "role", "expiresAt", "usedCount"}
-
-
-@pytest.fixture(autouse=True)
-def _trusted_origin(settings):  # type: ignore[no-untyped-def]
-    settings.CSRF_TRUSTED_ORIGINS = [UI_ORIGIN]
-
-
-def browser(user=None, *, origin: str | None = UI_ORIGIN, fetch_site: str | None = "same-origin"):  # type: ignore[no-untyped-def]
-    """Like the UI's page: the session cookie, no CSRF token, the page's Origin."""
-    client = APIClient(enforce_csrf_checks=True)
-    if user is not None:
-        client.force_login(user)
-    headers = {}
-    if origin is not None:
-        headers["HTTP_ORIGIN"] = origin
-    if fetch_site is not None:
-        headers["HTTP_SEC_FETCH_SITE"] = fetch_site
-    client.credentials(**headers)
-    return client
 
 
 @pytest.fixture

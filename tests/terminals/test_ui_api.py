@@ -14,32 +14,13 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from terminals.models import Claim
+from tests.chrote_ui import UI_ORIGIN, _trusted_origin, browser  # noqa: F401 - fixture
 from tests.terminals.conftest import capture_text, wait_until
 
 pytestmark = pytest.mark.django_db
 
-UI_ORIGIN = "https://chrote.example"
 UNAUTH = {"error": "UNAUTHORIZED", "message": "Authentication required"}
 NOT_MEMBER = {"error": "FORBIDDEN", "message": "You are not a member of this workspace"}
-
-
-@pytest.fixture(autouse=True)
-def _trusted_origin(settings):  # type: ignore[no-untyped-def]
-    settings.CSRF_TRUSTED_ORIGINS = [UI_ORIGIN]
-
-
-def browser(user=None, *, origin: str | None = UI_ORIGIN, fetch_site: str | None = "same-origin"):  # type: ignore[no-untyped-def]
-    """A client that behaves like the UI's page: cookies, no CSRF token, the page's Origin."""
-    client = APIClient(enforce_csrf_checks=True)
-    if user is not None:
-        client.force_login(user)
-    headers = {}
-    if origin is not None:
-        headers["HTTP_ORIGIN"] = origin
-    if fetch_site is not None:
-        headers["HTTP_SEC_FETCH_SITE"] = fetch_site
-    client.credentials(**headers)
-    return client
 
 
 def post(client: APIClient, path: str):  # type: ignore[no-untyped-def]
